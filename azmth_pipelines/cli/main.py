@@ -1,0 +1,21 @@
+"""`azmth`: the command line for people and scripts (every read command takes --json)."""
+
+import typer
+
+from azmth_pipelines.cli.artists import artist_app
+from azmth_pipelines.cli.db import db_app
+from azmth_pipelines.cli.posts import post_app
+from azmth_pipelines.cli.releases import release_app
+
+app = typer.Typer(
+    help="AZMTH pipelines: publish artists' posts, pull engagement, roll it up per release.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(artist_app, name="artist")
+app.add_typer(post_app, name="post")
+app.add_typer(release_app, name="release")
+
+if __name__ == "__main__":
+    app()

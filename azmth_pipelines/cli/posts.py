@@ -1,0 +1,131 @@
+"""`azmth post`: write, read and list posts."""
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail, parse_pairs
+from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.domain import validation
+from azmth_pipelines.domain.artists import get_artist
+from azmth_pipelines.domain.posts import MediaInput, create_post, get_post, list_posts, post_view
+from azmth_pipelines.vocabulary import PostStatus
+
+post_app = typer.Typer(help="Posts: write once, publish to several platforms.", no_args_is_help=True)
+
+
+def _options(values: list[str]) -> dict[str, dict[str, Any]]:
+    """--option tiktok.mode=inbox --option instagram.share_to_feed=false into nested options."""
+    options: dict[str, dict[str, Any]] = {}
+    for key, raw in parse_pairs("--option", values).items():
+        platform, dot, name = key.partition(".")
+        if not dot or not name:
+            fail(f"--option takes PLATFORM.NAME=VALUE, got {key!r}")
+        value: Any = {"true": True, "false": False}.get(raw.lower(), raw)
+        options.setdefault(platform, {})[name] = value
+    return options
+
+
+def _crops(values: list[str]) -> dict[str, dict[str, Any]]:
+    """--crop instagram=4:5 or --crop instagram=4:5@0.5,0.3 (aspect and focal point)."""
+    crops: dict[str, dict[str, Any]] = {}
+    for platform, spec in parse_pairs("--crop", values).items():
+        aspect, _, focus = spec.partition("@")
+        crop: dict[str, Any] = {"aspect": aspect}
+        if focus:
+            try:
+                crop["focus"] = [float(n) for n in focus.split(",")]
+            except ValueError:
+                fail(f"--crop focus takes x,y between 0 and 1, got {focus!r}")
+        crops[platform] = crop
+    return crops
+
+
+def _render_post(view: dict[str, Any]) -> str:
+    lines = [
+        f"post {view['id']} [{view['status']}] scheduled for {view['scheduled_for'] or '-'}",
+        f"  platforms: {', '.join(view['platforms'])}",
+    ]
+    if view["release_id"]:
+        lines.append(f"  release: {view['release_id']}")
+    for platform, caption in view["captions"].items():
+        lines.append(f"  {platform} caption: {caption!r}")
+    for media in view["media"]:
+        lines.append(f"  media {media['position']}: {media['kind']} {media['width']}x{media['height']}")
+    for platform, result in view["per_platform"].items():
+        lines.append(f"  {platform}: {result.get('state')}")
+    return "\n".join(lines)
+
+
+@post_app.command("create")
+def create(
+    artist: int = typer.Option(..., "--artist", help="Artist id."),
+    platform: list[str] = typer.Option(
+        ..., "--platform", "-p", help="tiktok, instagram, threads or x (repeat)."
+    ),
+    body: str = typer.Option("", "--body", help="The caption used where no override is set."),
+    caption: list[str] = typer.Option([], "--caption", help="PLATFORM=TEXT caption override (repeat)."),
+    media: list[Path] = typer.Option([], "--media", help="Image or video file (repeat, in order)."),
+    crop: list[str] = typer.Option([], "--crop", help="PLATFORM=ASPECT[@X,Y] crop for the images (repeat)."),
+    at: str | None = typer.Option(
+        None, "--at", help="ISO 8601 time; without an offset, the artist's timezone."
+    ),
+    draft: bool = typer.Option(False, "--draft", help="Save as a draft instead of scheduling it."),
+    release: int | None = typer.Option(None, "--release", help="Release id to tag the post with."),
+    option: list[str] = typer.Option([], "--option", help="PLATFORM.NAME=VALUE, e.g. tiktok.mode=inbox."),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Create a post (scheduled unless --draft) and print it."""
+    with domain_errors(), session_scope() as session:
+        timezone = get_artist(session, artist).timezone
+        crops = _crops(crop)
+        post = create_post(
+            session,
+            artist_id=artist,
+            platforms=platform,
+            body=body,
+            caption_overrides=parse_pairs("--caption", caption),
+            platform_options=_options(option),
+            media=[MediaInput(path=path, crops=crops) for path in media],
+            scheduled_for=validation.parse_local_time("scheduled_for", at, timezone) if at else None,
+            status=PostStatus.DRAFT if draft else PostStatus.SCHEDULED,
+            release_id=release,
+        )
+        view = post_view(post)
+    emit(view, as_json, _render_post)
+
+
+@post_app.command("show")
+def show(post_id: int = typer.Argument(..., help="Post id."), as_json: bool = JsonFlag) -> None:
+    """Show a post: captions per platform, media, schedule and per-platform results."""
+    with domain_errors(), session_scope() as session:
+        view = post_view(get_post(session, post_id))
+    emit(view, as_json, _render_post)
+
+
+@post_app.command("list")
+def list_(
+    status: str | None = typer.Option(None, "--status", help="draft, scheduled, posted or failed."),
+    platform: str | None = typer.Option(None, "--platform", help="Only posts to this platform."),
+    release: int | None = typer.Option(None, "--release", help="Only posts tagged with this release."),
+    artist: int | None = typer.Option(None, "--artist", help="Only this artist's posts."),
+    deleted: bool = typer.Option(False, "--deleted", help="List soft-deleted posts instead."),
+    as_json: bool = JsonFlag,
+) -> None:
+    """List posts in schedule order."""
+    if status is not None and status not in {s.value for s in PostStatus}:
+        fail(f"--status: {status!r} is not one of draft, scheduled, posted, failed")
+    with domain_errors(), session_scope() as session:
+        posts = list_posts(
+            session, artist_id=artist, status=status, platform=platform, release_id=release, deleted=deleted
+        )
+        views = [post_view(p) for p in posts]
+
+    def render(vs: list[dict[str, Any]]) -> str:
+        return "\n".join(
+            f"{v['id']:>6}  {v['status']:<9}  {v['scheduled_for'] or '-':<25}  {','.join(v['platforms'])}"
+            for v in vs
+        )
+
+    emit(views, as_json, render)
