@@ -66,7 +66,9 @@ def test_naive_times_are_refused(session: Session) -> None:
     artist = Artist(name="Nova", timezone="UTC")
     session.add(artist)
     session.flush()
-    session.add(ContentPost(artist_id=artist.id, body="hi", platforms=["x"], scheduled_for=datetime(2026, 1, 1)))
+    session.add(
+        ContentPost(artist_id=artist.id, body="hi", platforms=["x"], scheduled_for=datetime(2026, 1, 1))
+    )
     with pytest.raises(StatementError, match="naive datetime"):
         session.flush()
 
@@ -75,7 +77,7 @@ def test_unknown_status_is_refused_by_the_database(session: Session) -> None:
     artist = Artist(name="Nova", timezone="UTC")
     session.add(artist)
     session.flush()
-    with pytest.raises(Exception, match="post_status|CHECK|check"):
+    with pytest.raises(Exception, match=r"post_status|CHECK|check"):
         session.execute(
             text(
                 "insert into content_post (artist_id, body, platforms, caption_overrides, platform_options, "
