@@ -4,6 +4,7 @@ import typer
 
 from azmth_pipelines.cli.artists import artist_app
 from azmth_pipelines.cli.db import db_app
+from azmth_pipelines.cli.demo import demo
 from azmth_pipelines.cli.posts import post_app
 from azmth_pipelines.cli.releases import release_app
 
@@ -16,6 +17,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(artist_app, name="artist")
 app.add_typer(post_app, name="post")
 app.add_typer(release_app, name="release")
+app.command("demo")(demo)
 
 if __name__ == "__main__":
     app()

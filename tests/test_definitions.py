@@ -1,0 +1,10 @@
+"""The code location loads: what `dagster dev` and the daemon import."""
+
+import dagster as dg
+
+from azmth_pipelines.definitions import defs
+
+
+def test_code_location_loads_and_validates() -> None:
+    dg.Definitions.validate_loadable(defs)
+    assert "database" in defs.resources
