@@ -366,6 +366,16 @@ class PublishAttempt(Base):
         "post_id), "
         "recorded before the final publish call so a retry can reconcile instead of reposting.",
     )
+    stage: Mapped[str] = mapped_column(
+        String(32),
+        default="claimed",
+        comment="How far the attempt got: claimed, prepared (media checked, uploads done), publish_requested "
+        "(committed just before the call that makes the post public), finished. A run that dies leaves the "
+        "stage behind, so the next run knows whether the platform may already have published.",
+    )
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        comment="Until when the run that claimed the attempt owns it; after that another run reconciles it."
+    )
     dagster_run_id: Mapped[str | None] = mapped_column(
         String(64), comment="The Dagster run that made the attempt."
     )

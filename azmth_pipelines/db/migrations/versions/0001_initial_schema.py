@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:15:18.308307
+Create Date: 2026-11-28 12:22:42.476088
 """
 
 from collections.abc import Sequence
@@ -581,6 +581,18 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
             comment="Ids the platform gave before and after publishing (container_id, publish_id, media_id, post_id), recorded before the final publish call so a retry can reconcile instead of reposting.",
+        ),
+        sa.Column(
+            "stage",
+            sa.String(length=32),
+            nullable=False,
+            comment="How far the attempt got: claimed, prepared (media checked, uploads done), publish_requested (committed just before the call that makes the post public), finished. A run that dies leaves the stage behind, so the next run knows whether the platform may already have published.",
+        ),
+        sa.Column(
+            "lease_expires_at",
+            azmth_pipelines.db.types.UTCDateTime(timezone=True),
+            nullable=True,
+            comment="Until when the run that claimed the attempt owns it; after that another run reconciles it.",
         ),
         sa.Column(
             "dagster_run_id",

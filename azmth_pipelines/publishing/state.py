@@ -1,0 +1,158 @@
+"""The publish state machine of one (post, platform): its states, the allowed moves, and the retry schedule.
+
+Every write to `content_post.per_platform` goes through `move()`, so the promises that matter (a
+published platform is never published again; a failed or unconfirmed one is touched again only by a
+manual re-run) are properties of this module alone.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class PlatformState(StrEnum):
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    SENT_TO_INBOX = "sent_to_inbox"
+    HANDED_OFF = "handed_off"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+
+
+# The artist's work reached the platform or the artist: the post counts as posted.
+SUCCESS_STATES = frozenset({PlatformState.PUBLISHED, PlatformState.SENT_TO_INBOX, PlatformState.HANDED_OFF})
+# Nothing more happens without a person: the post's status can be settled.
+SETTLED_STATES = SUCCESS_STATES | {PlatformState.FAILED, PlatformState.UNCONFIRMED}
+
+_AUTOMATIC_MOVES: dict[PlatformState, frozenset[PlatformState]] = {
+    PlatformState.PENDING: frozenset({PlatformState.PUBLISHING}),
+    PlatformState.PUBLISHING: frozenset(
+        {
+            PlatformState.PUBLISHED,
+            PlatformState.SENT_TO_INBOX,
+            PlatformState.HANDED_OFF,
+            PlatformState.RETRYING,
+            PlatformState.FAILED,
+            PlatformState.UNCONFIRMED,
+        }
+    ),
+    PlatformState.RETRYING: frozenset({PlatformState.PUBLISHING}),
+    # The creator finishing a TikTok draft turns an inbox delivery into a publication.
+    PlatformState.SENT_TO_INBOX: frozenset({PlatformState.PUBLISHED}),
+    # Reconciliation can later prove an unconfirmed publication happened.
+    PlatformState.UNCONFIRMED: frozenset({PlatformState.PUBLISHED}),
+    PlatformState.PUBLISHED: frozenset(),
+    PlatformState.HANDED_OFF: frozenset(),
+    PlatformState.FAILED: frozenset(),
+}
+# Only an ops re-run (tagged manual) may try again what the machine gave up on.
+_MANUAL_MOVES: dict[PlatformState, frozenset[PlatformState]] = {
+    PlatformState.FAILED: frozenset({PlatformState.PUBLISHING}),
+    PlatformState.UNCONFIRMED: frozenset({PlatformState.PUBLISHING}),
+}
+
+# Waits before retry 1..5: five retries spread over about 1.5 hours (FAQ), on the 15-minute ticks.
+RETRY_DELAYS = (
+    timedelta(minutes=15),
+    timedelta(minutes=15),
+    timedelta(minutes=15),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+)
+MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+
+
+class IllegalMove(Exception):
+    """A write that would break the state machine, e.g. publishing an already published platform."""
+
+
+@dataclass(frozen=True)
+class PlatformEntry:
+    """One platform's part of `per_platform`, read from and written back to JSON."""
+
+    state: PlatformState = PlatformState.PENDING
+    attempts: int = 0
+    current_attempt_id: int | None = None
+    next_retry_at: datetime | None = None
+    remote_id: str | None = None
+    permalink: str | None = None
+    last_error: dict[str, Any] | None = None
+    detail: dict[str, Any] | None = None
+    updated_at: datetime | None = None
+    settled_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> "PlatformEntry":
+        if not data:
+            return cls()
+        return cls(
+            state=PlatformState(data.get("state", PlatformState.PENDING)),
+            attempts=int(data.get("attempts", 0)),
+            current_attempt_id=data.get("current_attempt_id"),
+            next_retry_at=_time(data.get("next_retry_at")),
+            remote_id=data.get("remote_id"),
+            permalink=data.get("permalink"),
+            last_error=data.get("last_error"),
+            detail=data.get("detail"),
+            updated_at=_time(data.get("updated_at")),
+            settled_at=_time(data.get("settled_at")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"state": self.state.value, "attempts": self.attempts}
+        optional = {
+            "current_attempt_id": self.current_attempt_id,
+            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
+            "remote_id": self.remote_id,
+            "permalink": self.permalink,
+            "last_error": self.last_error,
+            "detail": self.detail,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "settled_at": self.settled_at.isoformat() if self.settled_at else None,
+        }
+        data.update({k: v for k, v in optional.items() if v is not None})
+        return data
+
+    @property
+    def retries_left(self) -> int:
+        return max(0, MAX_ATTEMPTS - self.attempts)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def can_move(current: PlatformState, target: PlatformState, *, manual: bool = False) -> bool:
+    if target in _AUTOMATIC_MOVES[current]:
+        return True
+    return manual and target in _MANUAL_MOVES.get(current, frozenset())
+
+
+def move(entry: PlatformEntry, target: PlatformState, *, now: datetime, manual: bool = False, **changes: Any) -> PlatformEntry:
+    """The entry after a move to `target`; IllegalMove if the state machine forbids it."""
+    if not can_move(entry.state, target, manual=manual):
+        raise IllegalMove(f"{entry.state.value} -> {target.value}" + (" (manual)" if manual else ""))
+    fields = {**entry.__dict__, **changes, "state": target, "updated_at": now}
+    if target in SETTLED_STATES:
+        fields["settled_at"] = now
+        fields["next_retry_at"] = None
+    return PlatformEntry(**fields)
+
+
+def retry_at(attempts_made: int, last_attempt_at: datetime) -> datetime | None:
+    """When the next automatic attempt is due after `attempts_made` attempts, or None when retries are spent."""
+    if attempts_made >= MAX_ATTEMPTS:
+        return None
+    return last_attempt_at + RETRY_DELAYS[attempts_made - 1]
+
+
+def is_due(entry: PlatformEntry, now: datetime, *, manual: bool = False) -> bool:
+    """Whether a run at `now` should start an attempt for this platform."""
+    if entry.state is PlatformState.PENDING:
+        return True
+    if entry.state is PlatformState.RETRYING:
+        return manual or entry.next_retry_at is None or entry.next_retry_at <= now
+    return manual and entry.state in _MANUAL_MOVES
