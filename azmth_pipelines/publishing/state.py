@@ -131,7 +131,9 @@ def can_move(current: PlatformState, target: PlatformState, *, manual: bool = Fa
     return manual and target in _MANUAL_MOVES.get(current, frozenset())
 
 
-def move(entry: PlatformEntry, target: PlatformState, *, now: datetime, manual: bool = False, **changes: Any) -> PlatformEntry:
+def move(
+    entry: PlatformEntry, target: PlatformState, *, now: datetime, manual: bool = False, **changes: Any
+) -> PlatformEntry:
     """The entry after a move to `target`; IllegalMove if the state machine forbids it."""
     if not can_move(entry.state, target, manual=manual):
         raise IllegalMove(f"{entry.state.value} -> {target.value}" + (" (manual)" if manual else ""))
@@ -143,7 +145,7 @@ def move(entry: PlatformEntry, target: PlatformState, *, now: datetime, manual: 
 
 
 def retry_at(attempts_made: int, last_attempt_at: datetime) -> datetime | None:
-    """When the next automatic attempt is due after `attempts_made` attempts, or None when retries are spent."""
+    """When the next automatic attempt is due after `attempts_made` attempts; None once retries are spent."""
     if attempts_made >= MAX_ATTEMPTS:
         return None
     return last_attempt_at + RETRY_DELAYS[attempts_made - 1]

@@ -1,0 +1,327 @@
+"""The publish ledger: claims, checkpoints and results of attempts, each in its own short transaction.
+
+Why it cannot double-post:
+- A claim inserts `publish_attempt` number n+1 for (post, platform); the unique constraint lets exactly one
+  run win, on SQLite and PostgreSQL alike (on PostgreSQL the post row is also locked FOR UPDATE).
+- The attempt's `stage` is committed as `publish_requested` just before the call that makes a post
+  public, with the remote ids known so far. A run that dies leaves that behind.
+- An attempt whose lease ran out is reconciled with the platform before anything else happens:
+  published, proved not published (safe to retry), or `unconfirmed` (never reposted automatically).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from azmth_pipelines.db.models import ContentPost, PublishAttempt, SocialConnection, StaffError
+from azmth_pipelines.publishing.outcomes import (
+    Failed,
+    HandedOff,
+    NotPublished,
+    Outcome,
+    Published,
+    SentToInbox,
+    Unconfirmed,
+)
+from azmth_pipelines.publishing.state import (
+    MAX_ATTEMPTS,
+    SUCCESS_STATES,
+    PlatformEntry,
+    PlatformState,
+    is_due,
+    move,
+    retry_at,
+)
+from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
+
+# Longer than the slowest publish of one platform (Meta asks to poll containers for up to 5 minutes).
+DEFAULT_LEASE = timedelta(minutes=10)
+
+
+class Stage:
+    CLAIMED = "claimed"
+    PREPARED = "prepared"
+    PUBLISH_REQUESTED = "publish_requested"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right to work one (post, platform) now; `reconcile_stage` is set when taking over a dead run."""
+
+    post_id: int
+    platform: Platform
+    attempt_id: int
+    attempt_number: int
+    manual: bool
+    reconcile_stage: str | None = None
+    remote_ids: dict[str, Any] | None = None
+
+
+def _entry(post: ContentPost, platform: Platform) -> PlatformEntry:
+    return PlatformEntry.from_json((post.per_platform or {}).get(platform.value))
+
+
+def _store_entry(post: ContentPost, platform: Platform, entry: PlatformEntry) -> None:
+    # A new dict, so SQLAlchemy sees the JSON column change.
+    post.per_platform = {**(post.per_platform or {}), platform.value: entry.to_json()}
+
+
+def settled_post_status(post: ContentPost) -> PostStatus:
+    """Posted once any platform succeeded; failed when every platform settled without success."""
+    entries = [_entry(post, Platform(p)) for p in post.platforms]
+    if any(e.state in SUCCESS_STATES for e in entries):
+        return PostStatus.POSTED
+    if entries and all(e.state in (PlatformState.FAILED, PlatformState.UNCONFIRMED) for e in entries):
+        return PostStatus.FAILED
+    return PostStatus.SCHEDULED
+
+
+def _lock_post(session: Session, post_id: int) -> ContentPost | None:
+    query = select(ContentPost).where(ContentPost.id == post_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+class Ledger:
+    def __init__(self, sessions: sessionmaker[Session], *, lease: timedelta = DEFAULT_LEASE) -> None:
+        self._sessions = sessions
+        self._lease = lease
+
+    def claim(
+        self, post_id: int, platform: Platform, *, now: datetime, run_id: str | None, manual: bool
+    ) -> Claim | None:
+        """Take (post, platform) for one attempt, or None when it isn't due or another run holds it."""
+        try:
+            with self._sessions.begin() as session:
+                post = _lock_post(session, post_id)
+                if post is None or post.deleted_at is not None or platform.value not in post.platforms:
+                    return None
+                if post.status is PostStatus.DRAFT:
+                    return None
+                entry = _entry(post, platform)
+                if entry.state is PlatformState.PUBLISHING:
+                    return self._take_over(
+                        session, post, platform, entry, now=now, run_id=run_id, manual=manual
+                    )
+                if not is_due(entry, now, manual=manual):
+                    return None
+                number = 1 + (
+                    session.scalar(
+                        select(func.max(PublishAttempt.attempt_number)).where(
+                            PublishAttempt.post_id == post_id, PublishAttempt.platform == platform
+                        )
+                    )
+                    or 0
+                )
+                attempt = PublishAttempt(
+                    post_id=post_id,
+                    platform=platform,
+                    attempt_number=number,
+                    started_at=now,
+                    stage=Stage.CLAIMED,
+                    lease_expires_at=now + self._lease,
+                    dagster_run_id=run_id,
+                    manual=manual,
+                    remote_ids={},
+                )
+                session.add(attempt)
+                session.flush()
+                entry = move(
+                    entry,
+                    PlatformState.PUBLISHING,
+                    now=now,
+                    manual=manual,
+                    attempts=entry.attempts + 1,
+                    current_attempt_id=attempt.id,
+                    next_retry_at=None,
+                )
+                _store_entry(post, platform, entry)
+                return Claim(post_id, platform, attempt.id, number, manual)
+        except IntegrityError:
+            return None  # another run inserted the same attempt number first: it owns the work
+
+    def _take_over(
+        self,
+        session: Session,
+        post: ContentPost,
+        platform: Platform,
+        entry: PlatformEntry,
+        *,
+        now: datetime,
+        run_id: str | None,
+        manual: bool,
+    ) -> Claim | None:
+        attempt = session.get(PublishAttempt, entry.current_attempt_id) if entry.current_attempt_id else None
+        if attempt is None:
+            return None
+        if attempt.lease_expires_at is not None and attempt.lease_expires_at > now:
+            return None  # a live run is working on it
+        # Conditional update: of two runs taking over the same dead attempt, only one matches the old lease.
+        taken = session.execute(
+            update(PublishAttempt)
+            .where(
+                PublishAttempt.id == attempt.id, PublishAttempt.lease_expires_at == attempt.lease_expires_at
+            )
+            .values(lease_expires_at=now + self._lease, dagster_run_id=run_id)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            return None
+        return Claim(
+            post.id,
+            platform,
+            attempt.id,
+            attempt.attempt_number,
+            manual or attempt.manual,
+            reconcile_stage=attempt.stage,
+            remote_ids=dict(attempt.remote_ids or {}),
+        )
+
+    def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
+        """Commit how far the attempt got and the ids the platform gave so far (before the next call)."""
+        with self._sessions.begin() as session:
+            attempt = session.get(PublishAttempt, claim.attempt_id)
+            if attempt is None:
+                return
+            attempt.stage = stage
+            attempt.remote_ids = {**(attempt.remote_ids or {}), **remote_ids}
+
+    def finish(self, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
+        """Record the attempt's end, move the platform's state and settle the post's status, atomically."""
+        with self._sessions.begin() as session:
+            post = _lock_post(session, claim.post_id)
+            attempt = session.get(PublishAttempt, claim.attempt_id)
+            if post is None or attempt is None:
+                raise LookupError(f"post {claim.post_id} or attempt {claim.attempt_id} is gone")
+            entry = _entry(post, claim.platform)
+            if entry.current_attempt_id != claim.attempt_id or entry.state is not PlatformState.PUBLISHING:
+                return entry  # another run already settled this attempt
+            attempt.finished_at = now
+            attempt.stage = Stage.FINISHED
+            entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
+            _store_entry(post, claim.platform, entry)
+            post.status = settled_post_status(post)
+            return entry
+
+    def _apply(
+        self,
+        session: Session,
+        post: ContentPost,
+        attempt: PublishAttempt,
+        entry: PlatformEntry,
+        outcome: Outcome,
+        *,
+        claim: Claim,
+        now: datetime,
+    ) -> PlatformEntry:
+        match outcome:
+            case Published(remote_id=remote_id, permalink=permalink, detail=detail):
+                attempt.outcome = "published"
+                attempt.remote_ids = {**attempt.remote_ids, "post_id": remote_id}
+                return move(
+                    entry,
+                    PlatformState.PUBLISHED,
+                    now=now,
+                    remote_id=remote_id,
+                    permalink=permalink,
+                    detail=detail or None,
+                    last_error=None,
+                )
+            case SentToInbox(publish_id=publish_id, detail=detail):
+                attempt.outcome = "sent_to_inbox"
+                return move(
+                    entry,
+                    PlatformState.SENT_TO_INBOX,
+                    now=now,
+                    remote_id=publish_id,
+                    detail=detail or None,
+                    last_error=None,
+                )
+            case HandedOff(download_url=url, deep_link=link, detail=detail):
+                attempt.outcome = "handed_off"
+                return move(
+                    entry,
+                    PlatformState.HANDED_OFF,
+                    now=now,
+                    detail={"download_url": url, "deep_link": link, **detail},
+                    last_error=None,
+                )
+            case Unconfirmed(reason=reason):
+                attempt.outcome = "unconfirmed"
+                attempt.error_message = reason
+                return move(
+                    entry,
+                    PlatformState.UNCONFIRMED,
+                    now=now,
+                    last_error={"message": reason, "code": "unconfirmed"},
+                )
+            case NotPublished(reason=reason):
+                attempt.outcome = "transient_error"
+                attempt.error_code = "interrupted"
+                attempt.error_message = reason
+                return self._retry_or_fail(
+                    entry, {"message": reason, "code": "interrupted"}, attempt, now=now, retry_now=True
+                )
+            case Failed() as failed:
+                error = failed.error.to_json()
+                attempt.outcome = "transient_error" if failed.retryable else "permanent_error"
+                attempt.error_code = failed.error.code
+                attempt.error_message = failed.error.user_message or failed.error.message
+                if failed.error.payload or failed.error.http_status is not None:
+                    session.add(
+                        StaffError(
+                            occurred_at=now,
+                            platform=claim.platform,
+                            post_id=post.id,
+                            attempt_id=attempt.id,
+                            http_status=failed.error.http_status,
+                            error_code=failed.error.code,
+                            message=failed.error.message,
+                            payload=failed.error.payload,
+                        )
+                    )
+                if failed.needs_reconnect:
+                    error["message"] = self._needs_reconnect(session, post, claim.platform, failed, now=now)
+                if failed.retryable:
+                    return self._retry_or_fail(entry, error, attempt, now=now)
+                return move(entry, PlatformState.FAILED, now=now, last_error=error)
+        raise TypeError(f"unknown outcome {outcome!r}")
+
+    def _retry_or_fail(
+        self,
+        entry: PlatformEntry,
+        error: dict[str, Any],
+        attempt: PublishAttempt,
+        *,
+        now: datetime,
+        retry_now: bool = False,
+    ) -> PlatformEntry:
+        due = retry_at(entry.attempts, attempt.started_at)
+        if due is None:
+            error = {**error, "message": f"{error['message']} (gave up after {MAX_ATTEMPTS} attempts)"}
+            return move(entry, PlatformState.FAILED, now=now, last_error=error)
+        return move(
+            entry, PlatformState.RETRYING, now=now, last_error=error, next_retry_at=now if retry_now else due
+        )
+
+    def _needs_reconnect(
+        self, session: Session, post: ContentPost, platform: Platform, failed: Failed, *, now: datetime
+    ) -> str:
+        scope = failed.reconnect_scope
+        reason = (
+            f"Reconnect {platform.label}"
+            + (f" and grant {scope}" if scope else "")
+            + f": {failed.error.message}"
+        )
+        session.execute(
+            update(SocialConnection)
+            .where(SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform)
+            .values(status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason, updated_at=now)
+        )
+        return reason
