@@ -2,8 +2,15 @@
 
 import dagster as dg
 
+from azmth_pipelines.ops.publish import publish_job
 from azmth_pipelines.resources.database import DatabaseResource
+from azmth_pipelines.resources.platforms import platform_resources
+from azmth_pipelines.schedules import publish_schedule
+from azmth_pipelines.sensors import publish_run_failure_sensor
 
 defs = dg.Definitions(
-    resources={"database": DatabaseResource()},
+    jobs=[publish_job],
+    schedules=[publish_schedule],
+    sensors=[publish_run_failure_sensor],
+    resources={"database": DatabaseResource(), **platform_resources()},
 )

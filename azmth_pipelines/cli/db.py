@@ -25,9 +25,7 @@ def current_command() -> None:
 
 @db_app.command("schema-doc")
 def schema_doc_command(
-    output: Path = typer.Option(
-        Path("docs/schema.md"), "-o", "--output", help="Where to write it; - for stdout."
-    ),
+    output: Path = typer.Option(Path("docs/schema.md"), "-o", "--output", help="Where to write it; - for stdout."),
 ) -> None:
     """Write the schema reference generated from the models' table and column comments."""
     text = render_schema_doc()

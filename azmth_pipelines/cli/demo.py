@@ -24,7 +24,5 @@ def demo() -> None:
         posts = seed_demo(session, scheduled_for=due, media=media, store=MediaStore.from_settings())
         views = [post_view(p) for p in posts]
     for view in views:
-        typer.echo(
-            json.dumps({k: view[k] for k in ("id", "status", "platforms", "captions")}, ensure_ascii=False)
-        )
+        typer.echo(json.dumps({k: view[k] for k in ("id", "status", "platforms", "captions")}, ensure_ascii=False))
     typer.echo(f"{len(views)} sample posts scheduled for {due.isoformat(timespec='seconds')}")

@@ -6,6 +6,7 @@ from azmth_pipelines.cli.artists import artist_app
 from azmth_pipelines.cli.db import db_app
 from azmth_pipelines.cli.demo import demo
 from azmth_pipelines.cli.posts import post_app
+from azmth_pipelines.cli.publish import publish_app
 from azmth_pipelines.cli.releases import release_app
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(artist_app, name="artist")
 app.add_typer(post_app, name="post")
 app.add_typer(release_app, name="release")
+app.add_typer(publish_app, name="publish")
 app.command("demo")(demo)
 
 if __name__ == "__main__":

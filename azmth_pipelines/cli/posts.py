@@ -61,16 +61,12 @@ def _render_post(view: dict[str, Any]) -> str:
 @post_app.command("create")
 def create(
     artist: int = typer.Option(..., "--artist", help="Artist id."),
-    platform: list[str] = typer.Option(
-        ..., "--platform", "-p", help="tiktok, instagram, threads or x (repeat)."
-    ),
+    platform: list[str] = typer.Option(..., "--platform", "-p", help="tiktok, instagram, threads or x (repeat)."),
     body: str = typer.Option("", "--body", help="The caption used where no override is set."),
     caption: list[str] = typer.Option([], "--caption", help="PLATFORM=TEXT caption override (repeat)."),
     media: list[Path] = typer.Option([], "--media", help="Image or video file (repeat, in order)."),
     crop: list[str] = typer.Option([], "--crop", help="PLATFORM=ASPECT[@X,Y] crop for the images (repeat)."),
-    at: str | None = typer.Option(
-        None, "--at", help="ISO 8601 time; without an offset, the artist's timezone."
-    ),
+    at: str | None = typer.Option(None, "--at", help="ISO 8601 time; without an offset, the artist's timezone."),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft instead of scheduling it."),
     release: int | None = typer.Option(None, "--release", help="Release id to tag the post with."),
     option: list[str] = typer.Option([], "--option", help="PLATFORM.NAME=VALUE, e.g. tiktok.mode=inbox."),
@@ -124,8 +120,7 @@ def list_(
 
     def render(vs: list[dict[str, Any]]) -> str:
         return "\n".join(
-            f"{v['id']:>6}  {v['status']:<9}  {v['scheduled_for'] or '-':<25}  {','.join(v['platforms'])}"
-            for v in vs
+            f"{v['id']:>6}  {v['status']:<9}  {v['scheduled_for'] or '-':<25}  {','.join(v['platforms'])}" for v in vs
         )
 
     emit(views, as_json, render)

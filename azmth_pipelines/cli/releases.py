@@ -71,8 +71,7 @@ def _render(view: dict[str, Any]) -> str:
     if view["checklist"]:
         lines.append("  checklist:")
         lines += [
-            f"    [{'x' if i['done'] else ' '}] {i['title']} (due {i['due_date'] or '-'})"
-            for i in view["checklist"]
+            f"    [{'x' if i['done'] else ' '}] {i['title']} (due {i['due_date'] or '-'})" for i in view["checklist"]
         ]
     if view["marketing_plan"]:
         lines.append("  marketing plan:")

@@ -47,9 +47,7 @@ def validate(options: dict[str, Any] | None, platforms: list[Platform]) -> dict[
         except ValueError:
             raise ValidationError("platform_options", f"unknown platform {key!r}") from None
         if platform not in platforms:
-            raise ValidationError(
-                "platform_options", f"options for {platform.label}, which the post doesn't target"
-            )
+            raise ValidationError("platform_options", f"options for {platform.label}, which the post doesn't target")
         if not isinstance(values, dict):
             raise ValidationError(f"platform_options.{platform.value}", "must be an object of option: value")
         allowed = _CHOICES[platform]
@@ -62,9 +60,7 @@ def validate(options: dict[str, Any] | None, platforms: list[Platform]) -> dict[
                 )
             if value not in allowed[name]:
                 choices = ", ".join(str(c) for c in allowed[name])
-                raise ValidationError(
-                    f"platform_options.{platform.value}.{name}", f"{value!r} is not one of {choices}"
-                )
+                raise ValidationError(f"platform_options.{platform.value}.{name}", f"{value!r} is not one of {choices}")
         checked[platform.value] = dict(values)
     return checked
 

@@ -196,9 +196,7 @@ def _overrides(overrides: dict[str, str] | None, chosen: list[Platform]) -> dict
     for key, text in (overrides or {}).items():
         platform = validation.platform(key)
         if platform not in chosen:
-            raise ValidationError(
-                "caption_overrides", f"override for {platform.label}, which the post doesn't target"
-            )
+            raise ValidationError("caption_overrides", f"override for {platform.label}, which the post doesn't target")
         if not isinstance(text, str):
             raise ValidationError(f"caption_overrides.{platform.value}", "must be text")
         result[platform.value] = text

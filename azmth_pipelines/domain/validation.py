@@ -63,9 +63,7 @@ def timezone_name(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            "timezone", f"{value!r} is not an IANA timezone such as Europe/Berlin"
-        ) from None
+        raise ValidationError("timezone", f"{value!r} is not an IANA timezone such as Europe/Berlin") from None
     return value
 
 

@@ -106,9 +106,7 @@ class Ledger:
                     return None
                 entry = _entry(post, platform)
                 if entry.state is PlatformState.PUBLISHING:
-                    return self._take_over(
-                        session, post, platform, entry, now=now, run_id=run_id, manual=manual
-                    )
+                    return self._take_over(session, post, platform, entry, now=now, run_id=run_id, manual=manual)
                 if not is_due(entry, now, manual=manual):
                     return None
                 number = 1 + (
@@ -165,9 +163,7 @@ class Ledger:
         # Conditional update: of two runs taking over the same dead attempt, only one matches the old lease.
         taken = session.execute(
             update(PublishAttempt)
-            .where(
-                PublishAttempt.id == attempt.id, PublishAttempt.lease_expires_at == attempt.lease_expires_at
-            )
+            .where(PublishAttempt.id == attempt.id, PublishAttempt.lease_expires_at == attempt.lease_expires_at)
             .values(lease_expires_at=now + self._lease, dagster_run_id=run_id)
             .execution_options(synchronize_session=False)
         )
@@ -306,19 +302,13 @@ class Ledger:
         if due is None:
             error = {**error, "message": f"{error['message']} (gave up after {MAX_ATTEMPTS} attempts)"}
             return move(entry, PlatformState.FAILED, now=now, last_error=error)
-        return move(
-            entry, PlatformState.RETRYING, now=now, last_error=error, next_retry_at=now if retry_now else due
-        )
+        return move(entry, PlatformState.RETRYING, now=now, last_error=error, next_retry_at=now if retry_now else due)
 
     def _needs_reconnect(
         self, session: Session, post: ContentPost, platform: Platform, failed: Failed, *, now: datetime
     ) -> str:
         scope = failed.reconnect_scope
-        reason = (
-            f"Reconnect {platform.label}"
-            + (f" and grant {scope}" if scope else "")
-            + f": {failed.error.message}"
-        )
+        reason = f"Reconnect {platform.label}" + (f" and grant {scope}" if scope else "") + f": {failed.error.message}"
         session.execute(
             update(SocialConnection)
             .where(SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform)

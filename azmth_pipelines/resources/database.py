@@ -5,10 +5,10 @@ from contextlib import contextmanager
 
 from dagster import ConfigurableResource
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.config import settings
-from azmth_pipelines.db.engine import engine, session_scope
+from azmth_pipelines.db.engine import engine, session_factory, session_scope
 
 
 class DatabaseResource(ConfigurableResource):
@@ -28,3 +28,6 @@ class DatabaseResource(ConfigurableResource):
     def session(self) -> Iterator[Session]:
         with session_scope(self.resolved_url) as session:
             yield session
+
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.resolved_url)

@@ -1,0 +1,62 @@
+"""`azmth sandbox serve|env`: run the local platform sandbox, or print the variables that point at it."""
+
+from typing import Annotated
+
+import typer
+
+from azmth_pipelines.sandbox.config import sandbox_env
+from azmth_pipelines.sandbox.faults import parse_fault_spec
+
+sandbox_app = typer.Typer(help="The local stand-in for TikTok, Instagram, Threads and X.", no_args_is_help=True)
+
+
+@sandbox_app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    seed: Annotated[int, typer.Option(help="Seed for ids, metrics and fault randomness.")] = 0,
+    processing_delay: Annotated[
+        float, typer.Option(help="Seconds containers/uploads stay in progress before their outcome.")
+    ] = 0.5,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="PLATFORM:KIND=VALUE[,scope=GROUP][,times=N], e.g. instagram:error_rate=0.1,scope=publish"),
+    ] = None,
+    verified_prefix: Annotated[
+        list[str] | None, typer.Option(help="URL prefix treated as verified for TikTok PULL_FROM_URL.")
+    ] = None,
+    lift_limits: Annotated[bool, typer.Option(help="Disable every publishing cap and rate limit.")] = False,
+) -> None:
+    """Serve all four platforms on one port until interrupted."""
+    import uvicorn
+
+    from azmth_pipelines.sandbox.app import create_app
+    from azmth_pipelines.sandbox.config import SandboxConfig
+
+    faults = list(fault or [])
+    for spec in faults:
+        try:
+            parse_fault_spec(spec)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--fault") from exc
+    config = SandboxConfig(
+        seed=seed,
+        processing_delay_s=processing_delay,
+        faults=faults,
+        tiktok_verified_url_prefixes=list(verified_prefix or []),
+    )
+    if lift_limits:
+        config.limits.lift_all()
+    for name, value in sandbox_env(f"http://{host}:{port}").items():
+        typer.echo(f"{name}={value}", err=True)
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+@sandbox_app.command()
+def env(
+    host: Annotated[str, typer.Option(help="Host the sandbox listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the sandbox listens on.")] = 8700,
+) -> None:
+    """Print shell exports pointing every AZMTH_*_URL at the sandbox: eval "$(azmth sandbox env)"."""
+    for name, value in sandbox_env(f"http://{host}:{port}").items():
+        typer.echo(f"export {name}={value}")

@@ -1,0 +1,106 @@
+"""The 15-minute publish job: plan a window, fan its work out in shards, publish each shard.
+
+Thin wiring: what to publish and how lives in azmth_pipelines.publishing.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
+from azmth_pipelines.publishing.service import publish_items
+from azmth_pipelines.publishing.windows import PARTITION_KEY_FORMAT, window_from_key
+from azmth_pipelines.resources.database import DatabaseResource
+from azmth_pipelines.resources.platforms import InstagramResource, ThreadsResource, TikTokResource, XResource
+from azmth_pipelines.token_cipher import TokenCipher
+from azmth_pipelines.vocabulary import Platform
+
+publish_windows = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="*/15 * * * *",
+    start=datetime(2026, 1, 1, tzinfo=UTC),
+    fmt=PARTITION_KEY_FORMAT,
+    timezone="UTC",
+)
+
+# Set by the schedule; a run without it (launched or re-executed from the UI) is an ops re-run.
+TRIGGER_TAG = "azmth/trigger"
+SCHEDULED = "schedule"
+
+
+class PublishConfig(dg.Config):
+    shard_count: int = 1
+    # The time the run acts at (ISO 8601); empty means now. `azmth publish tick --now` and tests set it.
+    now: str = ""
+
+    def clock(self) -> Callable[[], datetime]:
+        if not self.now:
+            return lambda: datetime.now(UTC)
+        fixed = datetime.fromisoformat(self.now).astimezone(UTC)
+        return lambda: fixed
+
+
+def is_manual(context: dg.OpExecutionContext) -> bool:
+    tags = context.run.tags
+    return tags.get(TRIGGER_TAG) != SCHEDULED or "dagster/parent_run_id" in tags
+
+
+@dg.op(out=dg.DynamicOut(list[WorkItem]))
+def plan_window(context: dg.OpExecutionContext, config: PublishConfig, database: DatabaseResource):
+    """The window's due (post, platform) pairs, split into shards by artist."""
+    window = window_from_key(context.partition_key)
+    now = config.clock()()
+    with database.session() as session:
+        items = work_in_window(session, window, now=now, manual=is_manual(context))
+    context.log.info(f"window {context.partition_key}: {len(items)} platform posts to work")
+    for index, shard in enumerate(shard_items(items, config.shard_count)):
+        yield dg.DynamicOutput(shard, mapping_key=f"shard_{index}")
+
+
+@dg.op
+def publish_shard(
+    context: dg.OpExecutionContext,
+    items: list[WorkItem],
+    config: PublishConfig,
+    database: DatabaseResource,
+    tiktok: TikTokResource,
+    instagram: InstagramResource,
+    threads: ThreadsResource,
+    x: XResource,
+) -> dg.Output[dict]:
+    """Publish one shard's items concurrently; fails the step when a platform failed, after recording it."""
+    clients = {
+        Platform.TIKTOK: tiktok.client(),
+        Platform.INSTAGRAM: instagram.client(),
+        Platform.THREADS: threads.client(),
+        Platform.X: x.client(),
+    }
+    summary = asyncio.run(
+        publish_items(
+            items,
+            sessions=database.sessions(),
+            clients=clients,
+            store=MediaStore.from_settings(),
+            cipher=TokenCipher.from_settings(),
+            run_id=context.run_id,
+            manual=is_manual(context),
+            clock=config.clock(),
+        )
+    )
+    result = summary.as_dict()
+    failures = summary.outcomes.get("Failed", 0) + summary.outcomes.get("Unconfirmed", 0)
+    if failures:
+        raise dg.Failure(
+            description=f"{failures} platform post(s) failed or are unconfirmed in this shard; see per_platform "
+            "on the posts. Retries run on later ticks; re-execute this run to retry now.",
+            metadata={"summary": dg.MetadataValue.json(result)},
+        )
+    return dg.Output(result, metadata={"summary": dg.MetadataValue.json(result)})
+
+
+@dg.job(partitions_def=publish_windows, tags={"azmth/job": "publish"})
+def publish_job():
+    """Publish every post whose scheduled time falls in the 15-minute window (the partition)."""
+    plan_window().map(publish_shard)

@@ -1,0 +1,171 @@
+"""The transport every platform client shares: one httpx.AsyncClient, explicit timeouts, no bare exceptions.
+
+A client subclasses `PlatformClient`, calls `_send` and then applies its own platform's error rules to the
+`ApiResponse`. Transport failures and unreadable JSON never escape as httpx/json exceptions: they become
+`TransientError` / `MalformedResponse` here, already redacted.
+"""
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, TypeVar
+
+import httpx
+
+from azmth_pipelines.platforms.errors import MalformedResponse, TransientError
+from azmth_pipelines.platforms.redaction import redact_text
+
+# API calls answer within seconds; the read timeout covers a slow platform, not a stuck one.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Uploading a 64 MB chunk on a slow uplink takes minutes; the write timeout is per socket write, not total.
+UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=30.0)
+
+# Response headers worth keeping on an error (rate-limit state and request ids), not the whole set.
+_KEPT_HEADER_PREFIXES = ("x-rate-limit", "x-app-limit", "x-user-limit", "retry-after", "x-fb-", "x-tt-")
+_KEPT_HEADERS = frozenset(
+    {"x-business-use-case-usage", "x-app-usage", "content-type", "content-range", "www-authenticate"}
+)
+_MAX_KEPT_TEXT = 2000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    method: str
+    url: str  # redacted
+    status: int
+    headers: httpx.Headers
+    body: Any  # parsed JSON; None when the body was empty
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def payload(self) -> dict[str, Any]:
+        """What an error keeps of this exchange (redacted again by the error itself)."""
+        headers = {
+            name: value
+            for name, value in self.headers.items()
+            if name.lower() in _KEPT_HEADERS or name.lower().startswith(_KEPT_HEADER_PREFIXES)
+        }
+        body = self.body if self.body is not None else (self.text[:_MAX_KEPT_TEXT] or None)
+        return {
+            "request": f"{self.method} {self.url}",
+            "status": self.status,
+            "headers": headers,
+            "body": body,
+        }
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from a standard Retry-After header (delta-seconds or HTTP-date), if any."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class PlatformClient:
+    """Base for the four clients: owns the shared AsyncClient; use as `async with Client() as c:`."""
+
+    platform: ClassVar[str]
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            # Platforms answer API calls directly; a redirect would be a misconfigured base URL.
+            follow_redirects=False,
+            headers={"User-Agent": "azmth-pipelines"},
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        secrets: Iterable[str] = (),
+        timeout: httpx.Timeout | None = None,
+        expect_json: bool = True,
+        **kwargs: Any,
+    ) -> ApiResponse:
+        secrets = tuple(s for s in secrets if s)
+        shown_url = redact_text(url, secrets)
+        extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+        try:
+            response = await self._http.request(method, url, **kwargs, **extra)
+        except httpx.TransportError as exc:
+            # Raised "from None": httpx exceptions carry the request, whose URL may hold a token.
+            raise TransientError(
+                f"{method} {shown_url} failed: {type(exc).__name__}",
+                platform=self.platform,
+                may_have_succeeded=_may_have_reached_server(method, exc),
+                payload={"request": f"{method} {shown_url}", "transport_error": type(exc).__name__},
+                secrets=secrets,
+            ) from None
+        shown_url = redact_text(str(response.request.url), secrets)
+        text = response.text
+        body: Any = None
+        if text.strip():
+            try:
+                body = json.loads(text)
+            except ValueError:
+                body = None
+        answer = ApiResponse(method, shown_url, response.status_code, response.headers, body, text)
+        if expect_json and text.strip() and body is None and response.status_code < 500:
+            raise MalformedResponse(
+                f"{method} {shown_url} answered HTTP {response.status_code} with a body that is not JSON",
+                platform=self.platform,
+                http_status=response.status_code,
+                payload=answer.payload(),
+                secrets=secrets,
+            )
+        return answer
+
+    def _parse(self, answer: ApiResponse, parse: Callable[[Any], T], secrets: Iterable[str] = ()) -> T:
+        """Run a model's parser; a missing or mistyped field becomes MalformedResponse."""
+        try:
+            return parse(answer.body)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise MalformedResponse(
+                f"{answer.method} {answer.url} answered without the documented fields ({type(exc).__name__}: {exc})",
+                platform=self.platform,
+                http_status=answer.status,
+                payload=answer.payload(),
+                secrets=secrets,
+            ) from None
+
+
+def _may_have_reached_server(method: str, exc: httpx.TransportError) -> bool:
+    if method.upper() in ("GET", "HEAD"):
+        return False
+    # Connect failures never sent the request; anything later may have been processed by the platform.
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)

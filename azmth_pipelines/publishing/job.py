@@ -1,0 +1,51 @@
+"""One platform's publish job: everything a publisher needs, read from the database in one go."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from azmth_pipelines.media.probe import MediaProbe
+from azmth_pipelines.publishing.outcomes import Outcome
+from azmth_pipelines.vocabulary import MediaKind, Platform
+
+
+@dataclass(frozen=True)
+class JobMedia:
+    kind: MediaKind
+    path: Path  # the stored original; publishers derive per-platform copies (crop, silent audio) from it
+    probe: MediaProbe
+    crop: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    post_id: int
+    artist_id: int
+    platform: Platform
+    caption: str
+    options: dict[str, Any]
+    media: list[JobMedia]
+    account_id: str
+    access_token: str = field(repr=False)
+    granted_scopes: frozenset[str] = frozenset()
+    x_access_tier: str | None = None
+    attempt_number: int = 1
+    manual: bool = False
+
+
+class Checkpoint(Protocol):
+    """Commits the attempt's stage and the platform's ids before the publisher makes its next call."""
+
+    def __call__(self, stage: str, remote_ids: dict[str, Any]) -> None: ...
+
+
+class Publisher(Protocol):
+    platform: Platform
+
+    async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
+        """Publish from scratch; call `checkpoint("publish_requested", ids)` right before going public."""
+        ...
+
+    async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
+        """Settle an attempt a dead run left at `stage`: Published, NotPublished or Unconfirmed."""
+        ...

@@ -1,0 +1,139 @@
+"""Instagram (Graph API with Facebook Login): container -> processing -> media_publish.
+
+Path A (default) publishes through the API, muxing a silent audio track into a Reel that has none;
+Path B hands the artist a downloadable copy and a deep link instead (`handed_off`).
+"""
+
+from contextlib import suppress
+from typing import Any
+
+from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.platforms.errors import PermanentError, PlatformError, RateLimited
+from azmth_pipelines.platforms.instagram.client import InstagramClient
+from azmth_pipelines.platforms.instagram.errors import container_error
+from azmth_pipelines.publishing.job import Checkpoint, PublishJob
+from azmth_pipelines.publishing.ledger import Stage
+from azmth_pipelines.publishing.media_prep import PreparedMedia, handoff_for, prepare_media
+from azmth_pipelines.publishing.outcomes import HandedOff, NotPublished, Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.publishers.polling import (
+    EXPIRED,
+    FINISHED,
+    IN_PROGRESS,
+    PUBLISHED,
+    poll_until,
+)
+from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform
+
+
+class InstagramPublisher:
+    platform = Platform.INSTAGRAM
+
+    def __init__(self, client: InstagramClient, store: MediaStore) -> None:
+        self._client = client
+        self._store = store
+
+    async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
+        if not job.media:
+            raise _no_media()
+        placement = job.options.get("placement") or ("reels" if job.media[0].kind is MediaKind.VIDEO else "feed")
+        if job.options.get("path") == InstagramPath.B.value:
+            handoff = await handoff_for(job.media[0], self._store)
+            return HandedOff(
+                download_url=handoff.download_url,
+                deep_link=handoff.deep_link,
+                detail={"instructions": handoff.instructions},
+            )
+        prepared = [
+            await prepare_media(item, Platform.INSTAGRAM, self._store, placement=placement) for item in job.media
+        ]
+        await self._check_quota(job)
+        container_id = await self._create_container(job, prepared, placement)
+        checkpoint(Stage.PREPARED, {"container_id": container_id})
+        await self._wait_until_finished(job, container_id)
+        checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
+        return await self._publish(job, container_id)
+
+    async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
+        container_id = remote_ids.get("container_id")
+        if not container_id:
+            return NotPublished("no container was created before the run stopped")
+        status = await self._client.container_status(job.access_token, container_id)
+        if status.status_code == FINISHED:
+            # Processed but never published: media_publish was not carried out, so publishing now is safe.
+            return await self._publish(job, container_id)
+        if status.status_code == PUBLISHED:
+            return Unconfirmed(
+                f"Instagram published container {container_id} but the run stopped before recording the media id; "
+                "the post is live, find it on the account"
+            )
+        return NotPublished(f"container {container_id} is {status.status_code}: it was never published")
+
+    async def _check_quota(self, job: PublishJob) -> None:
+        # Read the cap rather than guess it: the docs say both 50 and 100 posts per 24 h.
+        limit = await self._client.publishing_limit(job.access_token, job.account_id)
+        if limit.quota_total is not None and limit.quota_usage >= limit.quota_total:
+            raise RateLimited(
+                f"Instagram publishing limit reached: {limit.quota_usage} of {limit.quota_total} posts in 24 hours",
+                platform=Platform.INSTAGRAM.value,
+                code="content_publishing_limit",
+                user_message="Instagram allows a limited number of API posts per day; this one goes out later.",
+            )
+
+    async def _create_container(self, job: PublishJob, prepared: list[PreparedMedia], placement: str) -> str:
+        token, account = job.access_token, job.account_id
+        if len(prepared) > 1:
+            children = []
+            for item in prepared:
+                is_video = item.kind is MediaKind.VIDEO
+                children.append(
+                    await self._client.create_carousel_item(
+                        token,
+                        account,
+                        image_url=None if is_video else item.url,
+                        video_url=item.url if is_video else None,
+                    )
+                )
+            return await self._client.create_carousel_container(token, account, children=children, caption=job.caption)
+        item = prepared[0]
+        if placement == "stories":
+            is_video = item.kind is MediaKind.VIDEO
+            return await self._client.create_story_container(
+                token,
+                account,
+                image_url=None if is_video else item.url,
+                video_url=item.url if is_video else None,
+            )
+        if item.kind is MediaKind.VIDEO:
+            return await self._client.create_reel_container(
+                token,
+                account,
+                video_url=item.url,
+                caption=job.caption,
+                share_to_feed=job.options.get("share_to_feed"),
+            )
+        return await self._client.create_image_container(token, account, image_url=item.url, caption=job.caption)
+
+    async def _wait_until_finished(self, job: PublishJob, container_id: str) -> None:
+        status = await poll_until(
+            lambda: self._client.container_status(job.access_token, container_id),
+            lambda s: s.status_code != IN_PROGRESS,
+        )
+        if status.status_code != FINISHED:
+            code = status.status_code if status.status_code != IN_PROGRESS else EXPIRED
+            raise container_error(container_id, code, status.status)
+
+    async def _publish(self, job: PublishJob, container_id: str) -> Outcome:
+        media_id = await self._client.publish(job.access_token, job.account_id, container_id)
+        permalink = None
+        with suppress(PlatformError):  # published all the same; the metrics pull fills the permalink in later
+            permalink = (await self._client.media(job.access_token, media_id)).permalink
+        return Published(remote_id=media_id, permalink=permalink, detail={"container_id": container_id})
+
+
+def _no_media() -> PlatformError:
+    return PermanentError(
+        "Instagram needs a photo or a video: add media or remove Instagram from the post",
+        platform=Platform.INSTAGRAM.value,
+        code="no_media",
+        user_message="Instagram needs a photo or a video: add media or remove Instagram from the post",
+    )

@@ -1,0 +1,40 @@
+"""Waiting on a platform's asynchronous processing without hammering it."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Meta asks to poll containers about once a minute for up to 5 minutes; most finish in seconds, so the
+# first checks come sooner and the interval grows to the documented pace.
+FIRST_POLL_S = 0.5
+MAX_POLL_S = 60.0
+DEFAULT_DEADLINE_S = 300.0
+
+
+async def poll_until(
+    check: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    first_s: float = FIRST_POLL_S,
+    max_s: float = MAX_POLL_S,
+) -> T:
+    """Call `check` until `done(result)`; returns the last result when the deadline passes."""
+    started = time.monotonic()
+    wait = first_s
+    while True:
+        result = await check()
+        if done(result) or time.monotonic() - started + wait > deadline_s:
+            return result
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, max_s)
+
+
+# Container status values Instagram (status_code) and Threads (status) share.
+IN_PROGRESS = "IN_PROGRESS"
+FINISHED = "FINISHED"
+EXPIRED = "EXPIRED"
+PUBLISHED = "PUBLISHED"

@@ -1,0 +1,42 @@
+"""X: upload media (images or one video), then POST /2/tweets."""
+
+from typing import Any
+
+from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.publishing.job import Checkpoint, PublishJob
+from azmth_pipelines.publishing.ledger import Stage
+from azmth_pipelines.publishing.media_prep import prepare_media
+from azmth_pipelines.publishing.outcomes import Outcome, Published, Unconfirmed
+from azmth_pipelines.vocabulary import MediaKind, Platform
+
+_CATEGORY = {"gif": "tweet_gif", MediaKind.IMAGE: "tweet_image", MediaKind.VIDEO: "tweet_video"}
+
+
+class XPublisher:
+    platform = Platform.X
+
+    def __init__(self, client: XClient, store: MediaStore) -> None:
+        self._client = client
+        self._store = store
+
+    async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
+        media_ids: list[str] = []
+        for item in job.media:
+            prepared = await prepare_media(item, Platform.X, self._store)
+            category = _CATEGORY["gif" if prepared.probe.container == "gif" else item.kind]
+            upload = await self._client.upload_media(
+                job.access_token, prepared.path, media_type=prepared.content_type, media_category=category
+            )
+            upload = await self._client.wait_for_media(job.access_token, upload)
+            media_ids.append(upload.id)
+        # X has no idempotency key: once this is committed, a dead run's tweet is "unconfirmed", never resent.
+        checkpoint(Stage.PUBLISH_REQUESTED, {"media_ids": media_ids})
+        created = await self._client.create_post(job.access_token, job.caption, media_ids=media_ids)
+        return Published(remote_id=created.id, permalink=f"https://x.com/i/web/status/{created.id}")
+
+    async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
+        return Unconfirmed(
+            "the run stopped while asking X to post; X gives no way to ask whether that request arrived, so "
+            "check the account and re-run only if the post is missing"
+        )

@@ -1,0 +1,210 @@
+"""Works a list of (post, platform) items with async concurrency: claim, publish or reconcile, record.
+
+Database calls are short and synchronous; they run in worker threads so the event loop keeps every
+platform call in flight. Concurrency is bounded per platform and per account, so one artist's burst
+cannot starve the others or trip one account's rate limit.
+"""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from azmth_pipelines.db.models import ContentPost, SocialConnection
+from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.domain.post_options import effective
+from azmth_pipelines.domain.posts import resolved_caption
+from azmth_pipelines.media.errors import MediaError
+from azmth_pipelines.media.probe import probe_file
+from azmth_pipelines.platforms.errors import PlatformError
+from azmth_pipelines.publishing.captions import caption_problem
+from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
+from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
+from azmth_pipelines.publishing.outcomes import ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
+from azmth_pipelines.publishing.planner import WorkItem
+from azmth_pipelines.publishing.scopes import missing_write_scope
+from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
+from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+
+    def add(self, outcome: Outcome | None) -> None:
+        if outcome is None:
+            self.skipped += 1
+        else:
+            self.outcomes[type(outcome).__name__] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcomes": dict(self.outcomes), "skipped": self.skipped}
+
+
+class Preflight(Exception):
+    """The job cannot start; carries the outcome to record instead (e.g. caption too long, no connection)."""
+
+    def __init__(self, outcome: Failed) -> None:
+        super().__init__(outcome.error.message)
+        self.outcome = outcome
+
+
+class PublishRunner:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        publishers: dict[Platform, Publisher],
+        *,
+        media_root: Path,
+        cipher: TokenCipher,
+        run_id: str | None = None,
+        manual: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+        per_platform_concurrency: int = 64,
+        per_account_concurrency: int = 4,
+    ) -> None:
+        self._sessions = sessions
+        self._ledger = Ledger(sessions)
+        self._publishers = publishers
+        self._media_root = media_root
+        self._cipher = cipher
+        self._run_id = run_id
+        self._manual = manual
+        self._clock = clock
+        self._platform_slots = {p: asyncio.Semaphore(per_platform_concurrency) for p in Platform}
+        self._per_account = per_account_concurrency
+        self._account_slots: dict[tuple[int, Platform], asyncio.Semaphore] = {}
+
+    async def run(self, items: list[WorkItem]) -> RunSummary:
+        summary = RunSummary()
+        results = await asyncio.gather(*(self._guarded(item) for item in items))
+        for outcome in results:
+            summary.add(outcome)
+        return summary
+
+    async def _guarded(self, item: WorkItem) -> Outcome | None:
+        account = self._account_slots.setdefault((item.artist_id, item.platform), asyncio.Semaphore(self._per_account))
+        async with self._platform_slots[item.platform], account:
+            return await self.work(item)
+
+    async def work(self, item: WorkItem) -> Outcome | None:
+        claim = await asyncio.to_thread(
+            self._ledger.claim,
+            item.post_id,
+            item.platform,
+            now=self._clock(),
+            run_id=self._run_id,
+            manual=self._manual,
+        )
+        if claim is None:
+            return None
+        outcome = await self._attempt(claim)
+        await asyncio.to_thread(self._ledger.finish, claim, outcome, now=self._clock())
+        log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
+        return outcome
+
+    async def _attempt(self, claim: Claim) -> Outcome:
+        try:
+            job = await asyncio.to_thread(self._load_job, claim)
+        except Preflight as refused:
+            if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
+                return Unconfirmed(f"could not check the interrupted attempt: {refused.outcome.error.message}")
+            return refused.outcome
+        publisher = self._publishers[claim.platform]
+        try:
+            if claim.reconcile_stage is not None:
+                if claim.reconcile_stage != Stage.PUBLISH_REQUESTED:
+                    return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
+                return await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
+
+            def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
+                self._ledger.checkpoint(claim, stage, remote_ids)
+
+            return await publisher.publish(job, checkpoint)
+        except PlatformError as error:
+            if error.may_have_succeeded:
+                return Unconfirmed(f"{claim.platform.label} may have published despite an error: {error}")
+            return Failed.from_platform_error(error)
+        except MediaError as error:
+            return Failed.permanent(f"{claim.platform.label}: {error}", getattr(error, "code", None) or "media")
+
+    def _load_job(self, claim: Claim) -> PublishJob:
+        with self._sessions() as session:
+            post = session.get(ContentPost, claim.post_id)
+            assert post is not None
+            platform = claim.platform
+            options = effective(post.platform_options, platform)
+            caption = resolved_caption(post, platform)
+            media = [
+                self._job_media(m.asset.kind, m.asset.stored_path, (m.crops or {}).get(platform.value))
+                for m in post.media
+            ]
+            problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
+            if problem is not None:
+                raise Preflight(Failed.permanent(problem, "caption"))
+            connection = session.scalars(
+                select(SocialConnection).where(
+                    SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform
+                )
+            ).one_or_none()
+            if connection is None:
+                raise Preflight(
+                    Failed.permanent(
+                        f"Connect {platform.label} first: the artist has no {platform.label} connection",
+                        "not_connected",
+                    )
+                )
+            if connection.status is ConnectionStatus.NEEDS_RECONNECT:
+                raise Preflight(
+                    Failed.permanent(connection.status_reason or f"Reconnect {platform.label}", "needs_reconnect")
+                )
+            scope = missing_write_scope(platform, options, set(connection.granted_scopes or []), bool(media))
+            if scope is not None:
+                raise Preflight(
+                    Failed(
+                        error=ErrorInfo(
+                            message=f"the {platform.label} connection lacks the publishing permission {scope}"
+                        ),
+                        retryable=False,
+                        needs_reconnect=True,
+                        reconnect_scope=scope,
+                    )
+                )
+            try:
+                token = self._cipher.decrypt(connection.access_token_ciphertext)
+            except TokenDecryptionError as exc:
+                raise Preflight(
+                    Failed(error=ErrorInfo(message=str(exc)), retryable=False, needs_reconnect=True)
+                ) from None
+            return PublishJob(
+                post_id=post.id,
+                artist_id=post.artist_id,
+                platform=platform,
+                caption=caption,
+                options=options,
+                media=media,
+                account_id=connection.external_account_id,
+                access_token=token or "",
+                granted_scopes=frozenset(connection.granted_scopes or []),
+                x_access_tier=connection.x_access_tier,
+                attempt_number=claim.attempt_number,
+                manual=claim.manual,
+            )
+
+    def _job_media(self, kind: MediaKind, stored_path: str, crop: dict[str, Any] | None) -> JobMedia:
+        path = self._media_root / stored_path
+        try:
+            probe = probe_file(path)
+        except MediaError as exc:
+            raise Preflight(Failed.permanent(str(exc), "media")) from None
+        return JobMedia(kind=kind, path=path, probe=probe, crop=crop)

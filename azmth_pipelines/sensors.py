@@ -1,0 +1,16 @@
+"""Sensors: failed publish runs are recorded for ops."""
+
+import dagster as dg
+
+from azmth_pipelines.ops.publish import publish_job
+
+
+@dg.run_failure_sensor(monitored_jobs=[publish_job], default_status=dg.DefaultSensorStatus.RUNNING)
+def publish_run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
+    """Log every failed publish run with its window, so ops can find and re-execute it."""
+    run = context.dagster_run
+    window = run.tags.get("dagster/partition", "?")
+    context.log.warning(
+        f"publish run {run.run_id} for window {window} failed: {context.failure_event.message}. "
+        "Re-execute it from the Dagster UI to retry its failed platforms now (published ones are never reposted)."
+    )
