@@ -8,6 +8,7 @@ from azmth_pipelines.cli.demo import demo
 from azmth_pipelines.cli.posts import post_app
 from azmth_pipelines.cli.publish import publish_app
 from azmth_pipelines.cli.releases import release_app
+from azmth_pipelines.cli.sandbox import sandbox_app
 
 app = typer.Typer(
     help="AZMTH pipelines: publish artists' posts, pull engagement, roll it up per release.",
@@ -19,6 +20,7 @@ app.add_typer(artist_app, name="artist")
 app.add_typer(post_app, name="post")
 app.add_typer(release_app, name="release")
 app.add_typer(publish_app, name="publish")
+app.add_typer(sandbox_app, name="sandbox")
 app.command("demo")(demo)
 
 if __name__ == "__main__":
