@@ -8,10 +8,14 @@ from sqlalchemy.orm import Session
 
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.domain.artists import create_artist
+from azmth_pipelines.domain.connections import save_connection
 from azmth_pipelines.domain.posts import MediaInput, create_post
 from azmth_pipelines.domain.releases import ChecklistInput, MarketingSectionInput, create_release
 from azmth_pipelines.media.samples import make_image, make_video
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
+from azmth_pipelines.token_cipher import TokenCipher
+from azmth_pipelines.vocabulary import Platform
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,45 @@ def make_demo_media(folder: Path) -> DemoMedia:
     )
 
 
+def connect_sandbox_accounts(
+    session: Session,
+    *,
+    artist_id: int,
+    sandbox: SandboxHandle,
+    cipher: TokenCipher,
+    platforms: list[Platform] | None = None,
+) -> dict[Platform, SandboxAccount]:
+    """Give the artist a sandbox account on each platform, connected with publishing scopes (no OAuth dance)."""
+    accounts = {}
+    for platform in platforms or list(Platform):
+        account = sandbox.create_account(platform.value, f"artist{artist_id}_{platform.value}")
+        save_connection(
+            session,
+            artist_id=artist_id,
+            platform=platform.value,
+            external_account_id=account.remote_id,
+            username=account.username,
+            access_token=account.access_token,
+            refresh_token=account.refresh_token,
+            granted_scopes=account.scopes,
+            cipher=cipher,
+        )
+        accounts[platform] = account
+    return accounts
+
+
 def seed_demo(
-    session: Session, *, scheduled_for: datetime, media: DemoMedia, store: MediaStore
+    session: Session,
+    *,
+    scheduled_for: datetime,
+    media: DemoMedia,
+    store: MediaStore,
+    sandbox: SandboxHandle,
+    cipher: TokenCipher,
 ) -> list[ContentPost]:
-    """Create the demo artist, release and posts, all due at `scheduled_for`."""
+    """Create the demo artist (connected to the sandbox), a release and posts, all due at `scheduled_for`."""
     artist = create_artist(session, name="Demo Artist", timezone="Europe/Berlin")
+    connect_sandbox_accounts(session, artist_id=artist.id, sandbox=sandbox, cipher=cipher)
     release = create_release(
         session,
         artist_id=artist.id,

@@ -102,13 +102,10 @@ class SocialConnection(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artist.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[Platform] = mapped_column(
-        _enum(Platform, "platform"), comment="tiktok, instagram, threads or x."
-    )
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"), comment="tiktok, instagram, threads or x.")
     external_account_id: Mapped[str] = mapped_column(
         String(128),
-        comment="The platform's id of the account: TikTok open_id, Instagram IG user id, Threads user id, "
-        "X user id.",
+        comment="The platform's id of the account: TikTok open_id, Instagram IG user id, Threads user id, X user id.",
     )
     username: Mapped[str | None] = mapped_column(String(200), comment="The account's handle on the platform.")
     access_token_ciphertext: Mapped[str | None] = mapped_column(
@@ -117,9 +114,7 @@ class SocialConnection(Base):
     refresh_token_ciphertext: Mapped[str | None] = mapped_column(
         Text, comment="Refresh token (or long-lived token to refresh), Fernet-encrypted."
     )
-    access_token_expires_at: Mapped[datetime | None] = mapped_column(
-        comment="When the access token expires (UTC)."
-    )
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(comment="When the access token expires (UTC).")
     refresh_token_expires_at: Mapped[datetime | None] = mapped_column(
         comment="When the refresh token expires (UTC), where the platform says."
     )
@@ -154,13 +149,9 @@ class MediaAsset(Base):
     artist_id: Mapped[int] = mapped_column(ForeignKey("artist.id", ondelete="CASCADE"), index=True)
     kind: Mapped[MediaKind] = mapped_column(_enum(MediaKind, "media_kind"), comment="image or video.")
     original_filename: Mapped[str | None] = mapped_column(String(255), comment="The file name as uploaded.")
-    stored_path: Mapped[str] = mapped_column(
-        Text, comment="Path of the stored file, relative to AZMTH_MEDIA_DIR."
-    )
+    stored_path: Mapped[str] = mapped_column(Text, comment="Path of the stored file, relative to AZMTH_MEDIA_DIR.")
     sha256: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the file's bytes (hex).")
-    container: Mapped[str | None] = mapped_column(
-        String(32), comment="File format: jpeg, png, webp, mp4, mov, ..."
-    )
+    container: Mapped[str | None] = mapped_column(String(32), comment="File format: jpeg, png, webp, mp4, mov, ...")
     width: Mapped[int | None] = mapped_column(comment="Pixels.")
     height: Mapped[int | None] = mapped_column(comment="Pixels.")
     duration_s: Mapped[float | None] = mapped_column(comment="Video duration in seconds.")
@@ -174,9 +165,7 @@ class MediaAsset(Base):
 
 class Release(Base):
     __tablename__ = "release"
-    __table_args__ = (
-        {"comment": "A release campaign: one drop identified by its ISRC (track) and/or UPC (product)."},
-    )
+    __table_args__ = ({"comment": "A release campaign: one drop identified by its ISRC (track) and/or UPC (product)."},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artist.id", ondelete="CASCADE"), index=True)
@@ -184,9 +173,7 @@ class Release(Base):
     isrc: Mapped[str | None] = mapped_column(
         String(12), index=True, comment="ISRC normalised to 12 characters, no hyphens (CCXXXYYNNNNN)."
     )
-    upc: Mapped[str | None] = mapped_column(
-        String(13), comment="UPC-A (12 digits) or EAN-13, check digit verified."
-    )
+    upc: Mapped[str | None] = mapped_column(String(13), comment="UPC-A (12 digits) or EAN-13, check digit verified.")
     release_date: Mapped[date | None] = mapped_column(Date, comment="Street date.")
     presave_url: Mapped[str | None] = mapped_column(Text, comment="The release's pre-save link.")
     distributor_status: Mapped[DistributorStatus] = mapped_column(
@@ -194,12 +181,8 @@ class Release(Base):
         default=DistributorStatus.NOT_SUBMITTED,
         comment="not_submitted, submitted, in_review, live, rejected or taken_down.",
     )
-    distributor_status_at: Mapped[datetime | None] = mapped_column(
-        comment="When the distributor status last changed."
-    )
-    distributor_status_reason: Mapped[str | None] = mapped_column(
-        Text, comment="Why (e.g. the rejection reason)."
-    )
+    distributor_status_at: Mapped[datetime | None] = mapped_column(comment="When the distributor status last changed.")
+    distributor_status_reason: Mapped[str | None] = mapped_column(Text, comment="Why (e.g. the rejection reason).")
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -244,17 +227,13 @@ class ReleaseAdCampaign(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[str] = mapped_column(
-        String(32), comment="Where the ads run (any ad network, not only ours)."
-    )
+    platform: Mapped[str] = mapped_column(String(32), comment="Where the ads run (any ad network, not only ours).")
     name: Mapped[str] = mapped_column(String(300))
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), default="USD", comment="ISO 4217.")
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(
-        String(32), default="planned", comment="planned, running, paused, ended."
-    )
+    status: Mapped[str] = mapped_column(String(32), default="planned", comment="planned, running, paused, ended.")
     spend: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     results: Mapped[dict[str, Any]] = mapped_column(
         default=dict, comment='Reported results, e.g. {"impressions": 1200, "clicks": 40}.'
@@ -273,12 +252,8 @@ class ContentPost(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artist.id", ondelete="CASCADE"), index=True)
-    body: Mapped[str] = mapped_column(
-        Text, default="", comment="The caption used wherever no override is set."
-    )
-    platforms: Mapped[list[str]] = mapped_column(
-        comment="Target platforms, a JSON list of tiktok/instagram/threads/x."
-    )
+    body: Mapped[str] = mapped_column(Text, default="", comment="The caption used wherever no override is set.")
+    platforms: Mapped[list[str]] = mapped_column(comment="Target platforms, a JSON list of tiktok/instagram/threads/x.")
     caption_overrides: Mapped[dict[str, Any]] = mapped_column(
         default=dict,
         comment="Per-platform caption overrides, {platform: text}; the body falls through where none.",
@@ -288,9 +263,7 @@ class ContentPost(Base):
         comment='Per-platform options, e.g. {"tiktok": {"mode": "inbox"}, "instagram": {"path": "A", '
         '"placement": "reels"}}.',
     )
-    scheduled_for: Mapped[datetime | None] = mapped_column(
-        comment="When to publish (UTC). NULL for an undated draft."
-    )
+    scheduled_for: Mapped[datetime | None] = mapped_column(comment="When to publish (UTC). NULL for an undated draft.")
     status: Mapped[PostStatus] = mapped_column(
         _enum(PostStatus, "post_status"),
         default=PostStatus.DRAFT,
@@ -298,8 +271,7 @@ class ContentPost(Base):
     )
     per_platform: Mapped[dict[str, Any]] = mapped_column(
         default=dict,
-        comment="Per platform: state, attempts, remote id and permalink, last error in the platform's words, "
-        "times.",
+        comment="Per platform: state, attempts, remote id and permalink, last error in the platform's words, times.",
     )
     release_id: Mapped[int | None] = mapped_column(
         ForeignKey("release.id", ondelete="SET NULL"),
@@ -309,8 +281,7 @@ class ContentPost(Base):
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(
-        comment="Set by a soft delete; restorable for 30 days, then purged. Deleted posts are never "
-        "published."
+        comment="Set by a soft delete; restorable for 30 days, then purged. Deleted posts are never published."
     )
 
     media: Mapped[list["ContentPostMedia"]] = relationship(
@@ -356,9 +327,7 @@ class PublishAttempt(Base):
         comment="published, sent_to_inbox, handed_off, transient_error, permanent_error, unconfirmed; "
         "NULL while in flight.",
     )
-    error_code: Mapped[str | None] = mapped_column(
-        String(64), comment="The platform's error code (and subcode)."
-    )
+    error_code: Mapped[str | None] = mapped_column(String(64), comment="The platform's error code (and subcode).")
     error_message: Mapped[str | None] = mapped_column(Text, comment="The platform's error message.")
     remote_ids: Mapped[dict[str, Any]] = mapped_column(
         default=dict,
@@ -376,12 +345,8 @@ class PublishAttempt(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(
         comment="Until when the run that claimed the attempt owns it; after that another run reconciles it."
     )
-    dagster_run_id: Mapped[str | None] = mapped_column(
-        String(64), comment="The Dagster run that made the attempt."
-    )
-    manual: Mapped[bool] = mapped_column(
-        default=False, comment="True for an ops re-run beyond the retry schedule."
-    )
+    dagster_run_id: Mapped[str | None] = mapped_column(String(64), comment="The Dagster run that made the attempt.")
+    manual: Mapped[bool] = mapped_column(default=False, comment="True for an ops re-run beyond the retry schedule.")
 
 
 class SocialPostMetrics(Base):
@@ -403,9 +368,7 @@ class SocialPostMetrics(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("content_post.id", ondelete="CASCADE"))
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
-    remote_post_id: Mapped[str] = mapped_column(
-        String(128), comment="The platform's id of the published post."
-    )
+    remote_post_id: Mapped[str] = mapped_column(String(128), comment="The platform's id of the published post.")
     captured_at: Mapped[datetime] = mapped_column(comment="When the numbers were read (UTC).")
     source: Mapped[MetricSource] = mapped_column(
         _enum(MetricSource, "metric_source"), comment="on_publish (+60 s), day1 (+24 h), nightly or manual."
@@ -431,21 +394,13 @@ class AccountMetricsSnapshot(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(
-        ForeignKey("social_connection.id", ondelete="CASCADE"), index=True
-    )
+    connection_id: Mapped[int] = mapped_column(ForeignKey("social_connection.id", ondelete="CASCADE"), index=True)
     captured_at: Mapped[datetime] = mapped_column()
-    partition_date: Mapped[date | None] = mapped_column(
-        Date, index=True, comment="The daily partition (UTC)."
-    )
+    partition_date: Mapped[date | None] = mapped_column(Date, index=True, comment="The daily partition (UTC).")
     followers: Mapped[int | None] = mapped_column(BigInteger)
     following: Mapped[int | None] = mapped_column(BigInteger)
-    post_count: Mapped[int | None] = mapped_column(
-        BigInteger, comment="Posts, videos or tweets on the account."
-    )
-    total_likes: Mapped[int | None] = mapped_column(
-        BigInteger, comment="Likes across the account, where offered."
-    )
+    post_count: Mapped[int | None] = mapped_column(BigInteger, comment="Posts, videos or tweets on the account.")
+    total_likes: Mapped[int | None] = mapped_column(BigInteger, comment="Likes across the account, where offered.")
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -453,18 +408,13 @@ class StaffError(Base):
     __tablename__ = "staff_error"
     __table_args__ = (
         Index("ix_staff_error_when", "occurred_at"),
-        {
-            "comment": "Every platform error in full, for staff. Secrets are redacted before the row is "
-            "written."
-        },
+        {"comment": "Every platform error in full, for staff. Secrets are redacted before the row is written."},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
-    post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("content_post.id", ondelete="SET NULL"), index=True
-    )
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("content_post.id", ondelete="SET NULL"), index=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("publish_attempt.id", ondelete="SET NULL"))
     http_status: Mapped[int | None] = mapped_column()
     error_code: Mapped[str | None] = mapped_column(String(64))

@@ -90,11 +90,10 @@ def publish_shard(
         )
     )
     result = summary.as_dict()
-    failures = summary.outcomes.get("Failed", 0) + summary.outcomes.get("Unconfirmed", 0)
-    if failures:
+    if summary.problems:
         raise dg.Failure(
-            description=f"{failures} platform post(s) failed or are unconfirmed in this shard; see per_platform "
-            "on the posts. Retries run on later ticks; re-execute this run to retry now.",
+            description=f"{len(summary.problems)} platform post(s) failed or are unconfirmed (retries run on "
+            "later ticks; re-execute this run to retry now):\n" + "\n".join(summary.problems[:50]),
             metadata={"summary": dg.MetadataValue.json(result)},
         )
     return dg.Output(result, metadata={"summary": dg.MetadataValue.json(result)})

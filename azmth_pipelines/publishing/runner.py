@@ -40,15 +40,21 @@ log = logging.getLogger(__name__)
 class RunSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
+    # "post 12 instagram: <reason>" for every platform that failed or could not be confirmed.
+    problems: list[str] = field(default_factory=list)
 
-    def add(self, outcome: Outcome | None) -> None:
+    def add(self, item: WorkItem, outcome: Outcome | None) -> None:
         if outcome is None:
             self.skipped += 1
-        else:
-            self.outcomes[type(outcome).__name__] += 1
+            return
+        self.outcomes[type(outcome).__name__] += 1
+        if isinstance(outcome, Failed):
+            self.problems.append(f"post {item.post_id} {item.platform.value}: {outcome.error.message}")
+        elif isinstance(outcome, Unconfirmed):
+            self.problems.append(f"post {item.post_id} {item.platform.value}: unconfirmed, {outcome.reason}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcomes": dict(self.outcomes), "skipped": self.skipped}
+        return {"outcomes": dict(self.outcomes), "skipped": self.skipped, "problems": self.problems}
 
 
 class Preflight(Exception):
@@ -88,8 +94,8 @@ class PublishRunner:
     async def run(self, items: list[WorkItem]) -> RunSummary:
         summary = RunSummary()
         results = await asyncio.gather(*(self._guarded(item) for item in items))
-        for outcome in results:
-            summary.add(outcome)
+        for item, outcome in zip(items, results, strict=True):
+            summary.add(item, outcome)
         return summary
 
     async def _guarded(self, item: WorkItem) -> Outcome | None:

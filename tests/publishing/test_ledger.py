@@ -16,9 +16,7 @@ from azmth_pipelines.publishing.state import MAX_ATTEMPTS, RETRY_DELAYS, Platfor
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
 
 T0 = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)
-TRANSIENT = Failed(
-    error=ErrorInfo(message="Service Unavailable", code="503", http_status=503), retryable=True
-)
+TRANSIENT = Failed(error=ErrorInfo(message="Service Unavailable", code="503", http_status=503), retryable=True)
 
 
 @pytest.fixture
@@ -89,18 +87,14 @@ def test_failed_platform_is_retried_five_times_then_post_is_failed(
         assert len(session.scalars(select(StaffError)).all()) == 6
 
 
-def test_post_with_one_successful_platform_stays_posted(
-    ledger: Ledger, sessions: sessionmaker[Session]
-) -> None:
+def test_post_with_one_successful_platform_stays_posted(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
     post_id = _post(sessions, ["x", "threads"])
     x = ledger.claim(post_id, Platform.X, now=T0, run_id="r", manual=False)
     threads = ledger.claim(post_id, Platform.THREADS, now=T0, run_id="r", manual=False)
     assert x and threads
     ledger.finish(x, Published(remote_id="1899"), now=T0)
     assert _post_row(sessions, post_id).status is PostStatus.POSTED
-    ledger.finish(
-        threads, Failed.permanent("Threads: text is 612 characters; at most 500", "caption_too_long"), now=T0
-    )
+    ledger.finish(threads, Failed.permanent("Threads: text is 612 characters; at most 500", "caption_too_long"), now=T0)
     post = _post_row(sessions, post_id)
     assert post.status is PostStatus.POSTED
     assert post.per_platform["x"] | {"state": "published", "remote_id": "1899"} == post.per_platform["x"]
@@ -126,9 +120,7 @@ def test_two_runs_cannot_hold_the_same_platform(ledger: Ledger, sessions: sessio
     assert first is not None and second is None
 
 
-def test_a_dead_runs_attempt_is_reconciled_after_its_lease(
-    ledger: Ledger, sessions: sessionmaker[Session]
-) -> None:
+def test_a_dead_runs_attempt_is_reconciled_after_its_lease(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
     post_id = _post(sessions, ["x"])
     dead = ledger.claim(post_id, Platform.X, now=T0, run_id="dead", manual=False)
     assert dead is not None
@@ -165,9 +157,7 @@ def test_an_interrupted_attempt_proved_unpublished_is_retried_at_once(
     assert retry is not None and retry.attempt_number == 2
 
 
-def test_manual_rerun_retries_failed_and_unconfirmed_platforms(
-    ledger: Ledger, sessions: sessionmaker[Session]
-) -> None:
+def test_manual_rerun_retries_failed_and_unconfirmed_platforms(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
     post_id = _post(sessions, ["x"])
     claim = ledger.claim(post_id, Platform.X, now=T0, run_id="r", manual=False)
     assert claim is not None
@@ -182,9 +172,7 @@ def test_manual_rerun_retries_failed_and_unconfirmed_platforms(
     assert manual_flags == [False, True]
 
 
-def test_missing_scope_fails_at_once_and_marks_the_connection(
-    ledger: Ledger, sessions: sessionmaker[Session]
-) -> None:
+def test_missing_scope_fails_at_once_and_marks_the_connection(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
     post_id = _post(sessions, ["x"])
     claim = ledger.claim(post_id, Platform.X, now=T0, run_id="r", manual=False)
     assert claim is not None

@@ -47,24 +47,18 @@ def upgrade() -> None:
         sa.Column("artist_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "image", "video", name="media_kind", native_enum=False, create_constraint=True, length=32
-            ),
+            sa.Enum("image", "video", name="media_kind", native_enum=False, create_constraint=True, length=32),
             nullable=False,
             comment="image or video.",
         ),
-        sa.Column(
-            "original_filename", sa.String(length=255), nullable=True, comment="The file name as uploaded."
-        ),
+        sa.Column("original_filename", sa.String(length=255), nullable=True, comment="The file name as uploaded."),
         sa.Column(
             "stored_path",
             sa.Text(),
             nullable=False,
             comment="Path of the stored file, relative to AZMTH_MEDIA_DIR.",
         ),
-        sa.Column(
-            "sha256", sa.String(length=64), nullable=False, comment="SHA-256 of the file's bytes (hex)."
-        ),
+        sa.Column("sha256", sa.String(length=64), nullable=False, comment="SHA-256 of the file's bytes (hex)."),
         sa.Column(
             "container",
             sa.String(length=32),
@@ -76,9 +70,7 @@ def upgrade() -> None:
         sa.Column("duration_s", sa.Double(), nullable=True, comment="Video duration in seconds."),
         sa.Column("fps", sa.Double(), nullable=True, comment="Video average frame rate."),
         sa.Column("video_codec", sa.String(length=32), nullable=True, comment="e.g. h264, hevc, vp9."),
-        sa.Column(
-            "audio_codec", sa.String(length=32), nullable=True, comment="e.g. aac; NULL without audio."
-        ),
+        sa.Column("audio_codec", sa.String(length=32), nullable=True, comment="e.g. aac; NULL without audio."),
         sa.Column("has_audio", sa.Boolean(), nullable=False, comment="Whether the video has an audio track."),
         sa.Column("bytes", sa.BigInteger(), nullable=False, comment="File size."),
         sa.Column(
@@ -139,9 +131,7 @@ def upgrade() -> None:
             nullable=True,
             comment="When the distributor status last changed.",
         ),
-        sa.Column(
-            "distributor_status_reason", sa.Text(), nullable=True, comment="Why (e.g. the rejection reason)."
-        ),
+        sa.Column("distributor_status_reason", sa.Text(), nullable=True, comment="Why (e.g. the rejection reason)."),
         sa.Column(
             "created_at",
             azmth_pipelines.db.types.UTCDateTime(timezone=True),
@@ -189,9 +179,7 @@ def upgrade() -> None:
             nullable=False,
             comment="The platform's id of the account: TikTok open_id, Instagram IG user id, Threads user id, X user id.",
         ),
-        sa.Column(
-            "username", sa.String(length=200), nullable=True, comment="The account's handle on the platform."
-        ),
+        sa.Column("username", sa.String(length=200), nullable=True, comment="The account's handle on the platform."),
         sa.Column(
             "access_token_ciphertext",
             sa.Text(),
@@ -280,15 +268,9 @@ def upgrade() -> None:
         sa.Column("partition_date", sa.Date(), nullable=True, comment="The daily partition (UTC)."),
         sa.Column("followers", sa.BigInteger(), nullable=True),
         sa.Column("following", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "post_count", sa.BigInteger(), nullable=True, comment="Posts, videos or tweets on the account."
-        ),
-        sa.Column(
-            "total_likes", sa.BigInteger(), nullable=True, comment="Likes across the account, where offered."
-        ),
-        sa.Column(
-            "raw", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("post_count", sa.BigInteger(), nullable=True, comment="Posts, videos or tweets on the account."),
+        sa.Column("total_likes", sa.BigInteger(), nullable=True, comment="Likes across the account, where offered."),
+        sa.Column("raw", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.ForeignKeyConstraint(
             ["connection_id"],
             ["social_connection.id"],
@@ -302,9 +284,7 @@ def upgrade() -> None:
         comment="Daily account-level numbers for one connection.",
     )
     with op.batch_alter_table("account_metrics_snapshot", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_account_metrics_snapshot_connection_id"), ["connection_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_account_metrics_snapshot_connection_id"), ["connection_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_account_metrics_snapshot_partition_date"), ["partition_date"], unique=False
         )
@@ -359,9 +339,7 @@ def upgrade() -> None:
             nullable=False,
             comment="Per platform: state, attempts, remote id and permalink, last error in the platform's words, times.",
         ),
-        sa.Column(
-            "release_id", sa.Integer(), nullable=True, comment="The release this post promotes, if any."
-        ),
+        sa.Column("release_id", sa.Integer(), nullable=True, comment="The release this post promotes, if any."),
         sa.Column(
             "created_at",
             azmth_pipelines.db.types.UTCDateTime(timezone=True),
@@ -451,9 +429,7 @@ def upgrade() -> None:
         comment="One to-do on a release's checklist.",
     )
     with op.batch_alter_table("release_checklist_item", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_release_checklist_item_release_id"), ["release_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_release_checklist_item_release_id"), ["release_id"], unique=False)
 
     op.create_table(
         "release_marketing_section",
@@ -472,9 +448,7 @@ def upgrade() -> None:
         comment="A section of a release's marketing plan (free text).",
     )
     with op.batch_alter_table("release_marketing_section", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_release_marketing_section_release_id"), ["release_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_release_marketing_section_release_id"), ["release_id"], unique=False)
 
     op.create_table(
         "content_post_media",
@@ -505,9 +479,7 @@ def upgrade() -> None:
         comment="The media attached to a post, in order, with an optional crop per platform.",
     )
     with op.batch_alter_table("content_post_media", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_content_post_media_media_asset_id"), ["media_asset_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_content_post_media_media_asset_id"), ["media_asset_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_content_post_media_post_id"), ["post_id"], unique=False)
 
     op.create_table(
@@ -531,9 +503,7 @@ def upgrade() -> None:
         comment="The web app's 'Refresh metrics' button: a row here is served within a minute.",
     )
     with op.batch_alter_table("metrics_refresh_request", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_metrics_refresh_request_pending", ["handled_at", "requested_at"], unique=False
-        )
+        batch_op.create_index("ix_metrics_refresh_request_pending", ["handled_at", "requested_at"], unique=False)
 
     op.create_table(
         "publish_attempt",
@@ -553,9 +523,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column(
-            "attempt_number", sa.Integer(), nullable=False, comment="1 for the first try; retries count up."
-        ),
+        sa.Column("attempt_number", sa.Integer(), nullable=False, comment="1 for the first try; retries count up."),
         sa.Column("started_at", azmth_pipelines.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "finished_at",
@@ -707,12 +675,8 @@ def upgrade() -> None:
         comment="One engagement snapshot of one published post on one platform. Counts are NULL where the platform offers no such number (never 0 for 'unknown').",
     )
     with op.batch_alter_table("social_post_metrics", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_social_post_metrics_latest", ["post_id", "platform", "captured_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_social_post_metrics_partition_date"), ["partition_date"], unique=False
-        )
+        batch_op.create_index("ix_social_post_metrics_latest", ["post_id", "platform", "captured_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_social_post_metrics_partition_date"), ["partition_date"], unique=False)
 
     op.create_table(
         "staff_error",

@@ -1,0 +1,113 @@
+"""A studio for publishing tests: a migrated database, the sandbox, a media server, one connected artist."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from cryptography.fernet import Fernet
+
+from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.db.models import ContentPost, PublishAttempt
+from azmth_pipelines.demo import DemoMedia, connect_sandbox_accounts, make_demo_media
+from azmth_pipelines.domain.artists import create_artist
+from azmth_pipelines.domain.posts import MediaInput, create_post
+from azmth_pipelines.media.server import MediaServer
+from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.tick import TickRun, run_tick
+from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
+from azmth_pipelines.token_cipher import TokenCipher
+from azmth_pipelines.vocabulary import Platform
+
+# A window start; posts are due in it and the tick after it closes works them.
+# In the past: Dagster only knows windows that have closed by the real clock.
+T0 = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
+AFTER_T0 = T0 + timedelta(minutes=15, seconds=5)
+
+
+@pytest.fixture(scope="session")
+def demo_media(tmp_path_factory: pytest.TempPathFactory) -> DemoMedia:
+    return make_demo_media(tmp_path_factory.mktemp("demo-media"))
+
+
+@dataclass
+class Studio:
+    sandbox: SandboxHandle
+    store: MediaStore
+    artist_id: int
+    accounts: dict[Platform, SandboxAccount]
+    media: DemoMedia
+    instance: dg.DagsterInstance
+
+    def post(self, platforms: list[str], *, media: list[Path] = (), at: datetime = T0, **kwargs: Any) -> int:  # type: ignore[assignment]
+        with session_scope() as session:
+            post = create_post(
+                session,
+                artist_id=self.artist_id,
+                platforms=platforms,
+                body=kwargs.pop("body", "Night Drive out Friday"),
+                media=[MediaInput(p) for p in media],
+                scheduled_for=at,
+                status="scheduled",
+                store=self.store,
+                **kwargs,
+            )
+            return post.id
+
+    def tick(self, now: datetime, shard_count: int = 1) -> list[TickRun]:
+        from azmth_pipelines.definitions import defs
+
+        return run_tick(defs, self.instance, now=now, fixed_clock=True, shard_count=shard_count)
+
+    def per_platform(self, post_id: int) -> dict[str, Any]:
+        return self.row(post_id).per_platform
+
+    def row(self, post_id: int) -> ContentPost:
+        with session_scope() as session:
+            post = session.get(ContentPost, post_id)
+            assert post is not None
+            session.expunge(post)
+            return post
+
+    def attempts(self, post_id: int, platform: Platform) -> list[PublishAttempt]:
+        from sqlalchemy import select
+
+        with session_scope() as session:
+            rows = session.scalars(
+                select(PublishAttempt)
+                .where(PublishAttempt.post_id == post_id, PublishAttempt.platform == platform)
+                .order_by(PublishAttempt.attempt_number)
+            ).all()
+            for row in rows:
+                session.expunge(row)
+            return list(rows)
+
+    def published(self, platform: Platform) -> list[dict[str, Any]]:
+        return self.sandbox.published(platform.value, self.accounts[platform].id)
+
+
+@pytest.fixture
+def studio(
+    sandbox: SandboxHandle,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_media: DemoMedia,
+) -> Iterator[Studio]:
+    media_dir = tmp_path / "media"
+    with MediaServer(media_dir) as server:
+        monkeypatch.setenv("AZMTH_MEDIA_DIR", str(media_dir))
+        monkeypatch.setenv("AZMTH_PUBLIC_MEDIA_URL", server.url)
+        monkeypatch.setenv("AZMTH_SECRET_KEY", Fernet.generate_key().decode())
+        sandbox.configure(tiktok_verified_url_prefixes=[server.url])
+        store = MediaStore(media_dir, server.url)
+        with session_scope() as session:
+            artist = create_artist(session, name="Nova", timezone="Europe/Berlin")
+            accounts = connect_sandbox_accounts(
+                session, artist_id=artist.id, sandbox=sandbox, cipher=TokenCipher.from_settings()
+            )
+            artist_id = artist.id
+        yield Studio(sandbox, store, artist_id, accounts, demo_media, dg.DagsterInstance.ephemeral())
