@@ -2,9 +2,8 @@
 
 from collections import Counter
 
-from tests.publishing.conftest import AFTER_T0, T0, Studio
-
 from azmth_pipelines.vocabulary import Platform
+from tests.publishing.conftest import AFTER_T0, T0, Studio
 
 
 def _no_duplicates(studio: Studio, platform: Platform) -> list[dict]:
