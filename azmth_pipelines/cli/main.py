@@ -5,6 +5,7 @@ import typer
 from azmth_pipelines.cli.artists import artist_app
 from azmth_pipelines.cli.db import db_app
 from azmth_pipelines.cli.demo import demo
+from azmth_pipelines.cli.media import media_app
 from azmth_pipelines.cli.posts import post_app
 from azmth_pipelines.cli.publish import publish_app
 from azmth_pipelines.cli.releases import release_app
@@ -21,6 +22,7 @@ app.add_typer(post_app, name="post")
 app.add_typer(release_app, name="release")
 app.add_typer(publish_app, name="publish")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(media_app, name="media")
 app.command("demo")(demo)
 
 if __name__ == "__main__":

@@ -117,6 +117,9 @@ class PublishRunner:
         outcome = await self._attempt(claim)
         await asyncio.to_thread(self._ledger.finish, claim, outcome, now=self._clock())
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
+        if isinstance(outcome, NotPublished):
+            # Proved never published: publish it now rather than a tick later (the new claim is a fresh attempt).
+            return await self.work(item)
         return outcome
 
     async def _attempt(self, claim: Claim) -> Outcome:

@@ -116,6 +116,7 @@ class XApi:
                 r("metrics", "/2/tweets/{tweet_id}", self.lookup_tweet, ["GET"]),
                 r("publish", "/2/tweets/{tweet_id}", self.delete_tweet, ["DELETE"]),
                 r("account", "/2/users/me", self.users_me, ["GET"]),
+                r("metrics", "/2/users/{user_id}/tweets", self.user_tweets, ["GET"]),
                 r("upload", "/2/media/upload/initialize", self.media_initialize, ["POST"]),
                 r("upload", "/2/media/upload/{media_id}/append", self.media_append, ["POST"]),
                 r("upload", "/2/media/upload/{media_id}/finalize", self.media_finalize, ["POST"]),
@@ -392,6 +393,39 @@ class XApi:
         body.update(self._includes(found, request))
         if errors:
             body["errors"] = errors
+        return JSONBody(body, 200, headers)
+
+    async def user_tweets(self, request: Request) -> Response:
+        """GET /2/users/:id/tweets: the user's most recent posts, newest first (x-api/posts/timelines)."""
+        _, account = self._auth(request, "tweet.read", "users.read")
+        self._can_read(account)
+        headers = self._limit("timeline", account, self.state.limits.x_tweet_lookup_per_15min)
+        try:
+            max_results = int(request.query_params.get("max_results") or 10)
+        except ValueError:
+            max_results = -1
+        if not 5 <= max_results <= 100:
+            raise self._invalid({"max_results": [str(max_results)]}, "max_results must be between 5 and 100")
+        owner = self.state.account_by_remote(PLATFORM, request.path_params["user_id"])
+        fields = _csv(request.query_params.get("tweet.fields"))
+        errors: list[dict[str, Any]] = []
+        with self.state.lock:
+            mine = [
+                p
+                for p in self.state.post_order
+                if owner is not None
+                and p.platform == PLATFORM
+                and p.account_id == owner.id
+                and p.remote_id not in self.state.x_deleted
+            ]
+        newest = list(reversed(mine))[:max_results]
+        data = [self._tweet(post, fields, account, errors) for post in newest]
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if data:
+            meta |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        body: dict[str, Any] = {"meta": meta}
+        if data:
+            body["data"] = data
         return JSONBody(body, 200, headers)
 
     async def lookup_tweet(self, request: Request) -> Response:

@@ -241,6 +241,17 @@ class InstagramClient(PlatformClient):
             token, "GET", f"/{media_id}", params={"fields": MEDIA_FIELDS}, parse=MediaInfo.from_json
         )
 
+    async def recent_media(self, token: str, ig_user_id: str, *, limit: int = 25) -> list[MediaInfo]:
+        """The account's latest media, newest first (GET /{ig-user-id}/media; stories are not listed)."""
+        body = await self._graph(
+            token,
+            "GET",
+            f"/{ig_user_id}/media",
+            params={"fields": MEDIA_FIELDS, "limit": str(limit)},
+            parse=_object,
+        )
+        return [MediaInfo.from_json(item) for item in body.get("data") or []]
+
     async def account(self, token: str, ig_user_id: str) -> AccountInfo:
         return await self._graph(
             token, "GET", f"/{ig_user_id}", params={"fields": ACCOUNT_FIELDS}, parse=AccountInfo.from_json

@@ -219,6 +219,22 @@ class XClient(PlatformClient):
             errors.extend(failed)
         return TweetsRead(tuple(tweets), tuple(errors))
 
+    async def recent_posts(self, token: str, user_id: str, *, max_results: int = 100) -> TweetsRead:
+        """The user's latest posts, newest first (GET /2/users/:id/tweets); `unavailable` on a tier without reads."""
+        try:
+            tweets, errors = await self._call(
+                token,
+                "GET",
+                f"/2/users/{user_id}/tweets",
+                params={"max_results": str(max(5, min(100, max_results))), "tweet.fields": "created_at"},
+                scope=SCOPE_READ,
+                errors_are_rows=True,
+                parse=_tweets_and_errors,
+            )
+        except NotAvailableOnTier as exc:
+            return TweetsRead((), (), _tier_unavailable(exc))
+        return TweetsRead(tuple(tweets), tuple(errors))
+
     async def _read_tweets(
         self, token: str, ids: list[str], private_metrics: bool
     ) -> tuple[list[Tweet], list[ReadError]]:

@@ -62,10 +62,13 @@ class InstagramPublisher:
             # Processed but never published: media_publish was not carried out, so publishing now is safe.
             return await self._publish(job, container_id)
         if status.status_code == PUBLISHED:
-            return Unconfirmed(
-                f"Instagram published container {container_id} but the run stopped before recording the media id; "
-                "the post is live, find it on the account"
-            )
+            # media_publish went through but its answer was lost: find the media by its caption.
+            for media in await self._client.recent_media(job.access_token, job.account_id):
+                if media.caption == job.caption:
+                    return Published(
+                        remote_id=media.id, permalink=media.permalink, detail={"container_id": container_id}
+                    )
+            return Unconfirmed(f"Instagram published container {container_id} but its media is not among the latest")
         return NotPublished(f"container {container_id} is {status.status_code}: it was never published")
 
     async def _check_quota(self, job: PublishJob) -> None:

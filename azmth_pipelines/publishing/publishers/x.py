@@ -7,7 +7,7 @@ from azmth_pipelines.platforms.x.client import XClient
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import prepare_media
-from azmth_pipelines.publishing.outcomes import Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.outcomes import NotPublished, Outcome, Published, Unconfirmed
 from azmth_pipelines.vocabulary import MediaKind, Platform
 
 _CATEGORY = {"gif": "tweet_gif", MediaKind.IMAGE: "tweet_image", MediaKind.VIDEO: "tweet_video"}
@@ -36,7 +36,15 @@ class XPublisher:
         return Published(remote_id=created.id, permalink=f"https://x.com/i/web/status/{created.id}")
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
-        return Unconfirmed(
-            "the run stopped while asking X to post; X gives no way to ask whether that request arrived, so "
-            "check the account and re-run only if the post is missing"
-        )
+        """X has no idempotency key: look for the post among the account's latest ones."""
+        recent = await self._client.recent_posts(job.access_token, job.account_id)
+        if recent.unavailable is not None:
+            return Unconfirmed(
+                "the run stopped while asking X to post, and this X access tier cannot read the timeline to "
+                "check: look at the account and re-run only if the post is missing"
+            )
+        for tweet in recent.tweets:
+            if tweet.text == job.caption:
+                return Published(remote_id=tweet.id, permalink=f"https://x.com/i/web/status/{tweet.id}")
+        # A create call either lands at once or not at all, and the dead run's lease (minutes) has passed.
+        return NotPublished("X shows no such post on the account: the interrupted request never landed")
