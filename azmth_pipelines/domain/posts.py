@@ -18,6 +18,8 @@ from azmth_pipelines.domain import post_options, validation
 from azmth_pipelines.domain.artists import get_artist
 from azmth_pipelines.domain.errors import NotFound, ValidationError
 from azmth_pipelines.domain.media_library import add_media
+from azmth_pipelines.media.crop import CropSpec
+from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.vocabulary import Platform, PostStatus
 
@@ -209,7 +211,10 @@ def _crops(crops: dict[str, dict[str, Any]], chosen: list[Platform]) -> dict[str
         platform = validation.platform(key)
         if platform not in chosen:
             raise ValidationError("crops", f"crop for {platform.label}, which the post doesn't target")
-        result[platform.value] = dict(spec)
+        try:
+            result[platform.value] = CropSpec.from_dict(spec).to_dict()
+        except (MediaError, ValueError, TypeError) as exc:
+            raise ValidationError(f"crops.{platform.value}", str(exc)) from None
     return result
 
 

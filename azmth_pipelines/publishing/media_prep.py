@@ -1,12 +1,29 @@
-"""Media made ready for one platform: cropped, checked against its limits, given a public URL."""
+"""Media made ready for one platform: its crop applied, checked against its limits, fixed where the product
+fixes things itself (JPEG re-encode, Instagram's silent audio track, the 90 s Reels trim), given a URL.
 
+A problem no automatic fix solves is a MediaError worded with the fix for the artist; it fails this platform
+only (the runner records it as a permanent error) and the other platforms publish.
+"""
+
+import asyncio
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from azmth_pipelines.media.checks import MediaProblem, blocking, check_media
+from azmth_pipelines.media.crop import CropSpec, crop_image
+from azmth_pipelines.media.errors import MediaError
+from azmth_pipelines.media.handoff import Handoff, instagram_handoff
 from azmth_pipelines.media.probe import MediaProbe, probe_file
+from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.media.trim import trim_video
+from azmth_pipelines.platforms.instagram.limits import PRODUCT_REEL_MAX_DURATION_S
 from azmth_pipelines.publishing.job import JobMedia
 from azmth_pipelines.vocabulary import MediaKind, Platform
+
+# Post options say "stories" (as the Graph API's STORIES); the media checks say "story".
+_CHECK_PLACEMENT = {"feed": "feed", "reels": "reels", "stories": "story"}
 
 
 @dataclass(frozen=True)
@@ -22,11 +39,49 @@ class PreparedMedia:
         return self.probe.bytes
 
 
-@dataclass(frozen=True)
-class Handoff:
-    download_url: str
-    deep_link: str
-    instructions: str
+def _fix(path: Path, problem: MediaProblem, workdir: Path) -> Path | None:
+    """Apply the product's own fix for a problem, or None when only the artist can fix it."""
+    match problem.auto_fix:
+        case "reencode_image":
+            return crop_image(path, CropSpec(), workdir / f"{path.stem}-jpeg.jpg").path
+        case "add_silent_audio":
+            return ensure_audio_track(path, workdir / f"{path.stem}-audio.mp4")
+        case "trim" if problem.platform == Platform.INSTAGRAM.value:
+            return trim_video(path, PRODUCT_REEL_MAX_DURATION_S, workdir / f"{path.stem}-trim.mp4").path
+    return None
+
+
+def _prepare(
+    item: JobMedia, platform: Platform, store: MediaStore, placement: str, tiktok_max_duration_s: int | None
+) -> PreparedMedia:
+    with tempfile.TemporaryDirectory(prefix="azmth-prep-") as tmp:
+        workdir = Path(tmp)
+        path = item.path
+        if item.kind is MediaKind.IMAGE and item.crop:
+            path = crop_image(path, CropSpec.from_dict(item.crop), workdir / f"{path.stem}-crop.jpg").path
+        check_placement = _CHECK_PLACEMENT.get(placement, placement)
+        applied: set[str] = set()
+        while True:
+            probe = probe_file(path)
+            problems = blocking(
+                check_media(
+                    platform.value, probe, placement=check_placement, tiktok_max_duration_s=tiktok_max_duration_s
+                )
+            )
+            fixable = [p for p in problems if p.auto_fix and p.auto_fix not in applied]
+            fixed = None
+            for problem in fixable:
+                fixed = _fix(path, problem, workdir)
+                applied.add(problem.auto_fix or "")
+                if fixed is not None:
+                    break
+            if fixed is None:
+                break
+            path = fixed
+        if problems:
+            raise MediaError(" ".join(p.message for p in problems), code=problems[0].code)
+        stored = store.put_file(path)
+    return PreparedMedia(item.kind, stored.path, stored.url, probe, stored.content_type)
 
 
 async def prepare_media(
@@ -37,10 +92,16 @@ async def prepare_media(
     placement: str = "feed",
     tiktok_max_duration_s: int | None = None,
 ) -> PreparedMedia:
-    stored = store.put_file(item.path)
-    return PreparedMedia(item.kind, stored.path, stored.url, probe_file(stored.path), stored.content_type)
+    # Pillow and ffmpeg work off the event loop, so other platforms' calls keep flowing meanwhile.
+    return await asyncio.to_thread(_prepare, item, platform, store, placement, tiktok_max_duration_s)
 
 
-async def handoff_for(item: JobMedia, store: MediaStore) -> Handoff:
-    stored = store.put_file(item.path)
-    return Handoff(stored.url, "instagram://library", "Open Instagram and post the downloaded file")
+async def handoff_for(item: JobMedia, store: MediaStore, *, placement: str, caption: str) -> Handoff:
+    """Instagram Path B: the artist's own copy (with their crop) and the way into the app."""
+    path = item.path
+    with tempfile.TemporaryDirectory(prefix="azmth-handoff-") as tmp:
+        if item.kind is MediaKind.IMAGE and item.crop:
+            path = await asyncio.to_thread(
+                lambda: crop_image(item.path, CropSpec.from_dict(item.crop or {}), Path(tmp) / "handoff.jpg").path
+            )
+        return await asyncio.to_thread(instagram_handoff, store, path, placement=placement, caption=caption)

@@ -37,11 +37,11 @@ class InstagramPublisher:
             raise _no_media()
         placement = job.options.get("placement") or ("reels" if job.media[0].kind is MediaKind.VIDEO else "feed")
         if job.options.get("path") == InstagramPath.B.value:
-            handoff = await handoff_for(job.media[0], self._store)
+            handoff = await handoff_for(job.media[0], self._store, placement=placement, caption=job.caption)
             return HandedOff(
                 download_url=handoff.download_url,
                 deep_link=handoff.deep_link,
-                detail={"instructions": handoff.instructions},
+                detail={"instructions": handoff.instructions, "fallback_url": handoff.fallback_url},
             )
         prepared = [
             await prepare_media(item, Platform.INSTAGRAM, self._store, placement=placement) for item in job.media
