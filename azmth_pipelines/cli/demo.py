@@ -1,28 +1,91 @@
-"""`azmth demo`: the main flow end to end on the embedded default (SQLite under AZMTH_HOME)."""
+"""`azmth demo`: the main flow end to end on the embedded default (SQLite, the sandbox, a local media server)."""
 
-import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
 
+from azmth_pipelines.cli.publish import dagster_instance
 from azmth_pipelines.config import settings
 from azmth_pipelines.db.engine import engine, session_scope
 from azmth_pipelines.db.migrate import upgrade
 from azmth_pipelines.demo import make_demo_media, seed_demo
-from azmth_pipelines.domain.posts import post_view
+from azmth_pipelines.domain.posts import get_post, post_view
+from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.windows import window_start
+from azmth_pipelines.sandbox.testing import running_sandbox
+from azmth_pipelines.token_cipher import TokenCipher
+
+
+def _describe(platform: str, entry: dict[str, Any]) -> str:
+    state = entry.get("state", "pending")
+    if state == "published":
+        return f"{platform}: published as {entry.get('remote_id')}"
+    if state == "sent_to_inbox":
+        return f"{platform}: sent to the creator's TikTok drafts inbox ({entry.get('remote_id')})"
+    if state == "handed_off":
+        return (
+            f"{platform}: handed off - download {entry['detail']['download_url']}, open {entry['detail']['deep_link']}"
+        )
+    error = entry.get("last_error") or {}
+    return f"{platform}: {state} - {error.get('user_message') or error.get('message', '')}"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def demo() -> None:
-    """Migrate a fresh database, create sample posts for all four platforms and print them."""
+    """Publish sample posts for all four platforms through the platform sandbox and print each result."""
     current = settings()
-    typer.echo(f"AZMTH_HOME={current.home}  database={current.database_url}")
+    typer.echo(f"AZMTH_HOME={current.home}\ndatabase={current.database_url}")
     upgrade(engine())
-    media = make_demo_media(current.home / "demo-media")
-    due = datetime.now(UTC) - timedelta(minutes=1)
-    with session_scope() as session:
-        posts = seed_demo(session, scheduled_for=due, media=media, store=MediaStore.from_settings())
-        views = [post_view(p) for p in posts]
+    with (
+        running_sandbox(seed=1) as sandbox,
+        MediaServer(current.media_dir) as media_server,
+        # Every platform host and the public media URL point at the local stand-ins while the demo runs.
+        _environment({**sandbox.env, "AZMTH_PUBLIC_MEDIA_URL": media_server.url}),
+    ):
+        sandbox.configure(tiktok_verified_url_prefixes=[media_server.url])
+        typer.echo(f"platform sandbox at {sandbox.base_url}, media at {media_server.url}")
+        now = datetime.now(UTC)
+        # Due in the window that just closed, as if the artist had scheduled them a quarter of an hour ago.
+        due = window_start(now - timedelta(minutes=15))
+        media = make_demo_media(current.home / "demo-media")
+        with session_scope() as session:
+            posts = seed_demo(
+                session,
+                scheduled_for=due,
+                media=media,
+                store=MediaStore(current.media_dir, media_server.url),
+                sandbox=sandbox,
+                cipher=TokenCipher.from_settings(),
+            )
+            post_ids = [p.id for p in posts]
+        typer.echo(f"{len(post_ids)} sample posts scheduled for {due.isoformat(timespec='minutes')}; publishing...")
+
+        from azmth_pipelines.definitions import defs
+        from azmth_pipelines.publishing.tick import run_tick
+
+        for run in run_tick(defs, dagster_instance(), now=now, fixed_clock=False):
+            typer.echo(f"run {run.run_id} for window {run.partition_key}: {'success' if run.success else 'failed'}")
+        with session_scope() as session:
+            views = [post_view(get_post(session, post_id)) for post_id in post_ids]
     for view in views:
-        typer.echo(json.dumps({k: view[k] for k in ("id", "status", "platforms", "captions")}, ensure_ascii=False))
-    typer.echo(f"{len(views)} sample posts scheduled for {due.isoformat(timespec='seconds')}")
+        typer.echo(f"\npost {view['id']} [{view['status']}] {view['body']!r}")
+        for platform, entry in view["per_platform"].items():
+            typer.echo(f"  {_describe(platform, entry)}")

@@ -90,10 +90,10 @@ def publish_shard(
         )
     )
     result = summary.as_dict()
-    if summary.problems:
+    if summary.needs_ops:
         raise dg.Failure(
-            description=f"{len(summary.problems)} platform post(s) failed or are unconfirmed (retries run on "
-            "later ticks; re-execute this run to retry now):\n" + "\n".join(summary.problems[:50]),
+            description=f"{len(summary.needs_ops)} platform post(s) hit platform trouble or are unconfirmed "
+            "(retries run on later ticks; re-execute this run to retry now):\n" + "\n".join(summary.needs_ops[:50]),
             metadata={"summary": dg.MetadataValue.json(result)},
         )
     return dg.Output(result, metadata={"summary": dg.MetadataValue.json(result)})

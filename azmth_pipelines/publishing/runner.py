@@ -40,21 +40,29 @@ log = logging.getLogger(__name__)
 class RunSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
-    # "post 12 instagram: <reason>" for every platform that failed or could not be confirmed.
-    problems: list[str] = field(default_factory=list)
+    # Platform trouble ops may act on (outages, give-ups, unconfirmed publications): these fail the run.
+    needs_ops: list[str] = field(default_factory=list)
+    # Refusals only the artist can fix (media, caption, reconnect): recorded on the post, the run succeeds.
+    refused: list[str] = field(default_factory=list)
 
     def add(self, item: WorkItem, outcome: Outcome | None) -> None:
         if outcome is None:
             self.skipped += 1
             return
         self.outcomes[type(outcome).__name__] += 1
+        where = f"post {item.post_id} {item.platform.value}"
         if isinstance(outcome, Failed):
-            self.problems.append(f"post {item.post_id} {item.platform.value}: {outcome.error.message}")
+            (self.needs_ops if outcome.retryable else self.refused).append(f"{where}: {outcome.error.message}")
         elif isinstance(outcome, Unconfirmed):
-            self.problems.append(f"post {item.post_id} {item.platform.value}: unconfirmed, {outcome.reason}")
+            self.needs_ops.append(f"{where}: unconfirmed, {outcome.reason}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcomes": dict(self.outcomes), "skipped": self.skipped, "problems": self.problems}
+        return {
+            "outcomes": dict(self.outcomes),
+            "skipped": self.skipped,
+            "needs_ops": self.needs_ops,
+            "refused": self.refused,
+        }
 
 
 class Preflight(Exception):
@@ -145,7 +153,10 @@ class PublishRunner:
                 return Unconfirmed(f"{claim.platform.label} may have published despite an error: {error}")
             return Failed.from_platform_error(error)
         except MediaError as error:
-            return Failed.permanent(f"{claim.platform.label}: {error}", getattr(error, "code", None) or "media")
+            message = str(error)
+            if not message.startswith(claim.platform.label):
+                message = f"{claim.platform.label}: {message}"
+            return Failed.permanent(message, error.code)
 
     def _load_job(self, claim: Claim) -> PublishJob:
         with self._sessions() as session:

@@ -1,0 +1,21 @@
+"""`make demo` (azmth demo): the README's main command publishes every sample post through the sandbox."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from azmth_pipelines.cli.main import app
+
+
+def test_demo_publishes_sample_posts_on_every_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZMTH_HOME", str(tmp_path / "home"))
+    for name in ("AZMTH_DATABASE_URL", "AZMTH_MEDIA_DIR", "AZMTH_PUBLIC_MEDIA_URL", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("published as") == 11
+    assert "tiktok: sent to the creator's TikTok drafts inbox" in out
+    assert "instagram: failed - Instagram: image aspect 2.40:1 is outside 4:5 to 1.91:1" in out
+    assert ": success" in out and "post 6 [posted]" in out
