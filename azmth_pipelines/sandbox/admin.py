@@ -64,6 +64,7 @@ class AdminApi:
             r("/config", self.set_config, ["PATCH", "POST"]),
             r("/reset", self.reset, ["POST"]),
             r("/published", self.published, ["GET"]),
+            r("/stats", self.stats, ["GET"]),
         ]
 
     async def _body(self, request: Request) -> dict[str, Any]:
@@ -200,6 +201,9 @@ class AdminApi:
     async def reset(self, request: Request) -> Response:
         self.state.reset()
         return JSONResponse({"ok": True})
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse({"requests": dict(self.state.request_counts)})
 
     async def published(self, request: Request) -> Response:
         q = request.query_params

@@ -70,6 +70,7 @@ def rate_limited(platform: str, state: SandboxState) -> Response:
 
 def endpoint(state: SandboxState, platform: str, group: str, path: str, handler: Handler, methods: list[str]) -> Route:
     async def run(request: Request) -> Response:
+        state.request_counts[platform] += 1
         plan = state.faults.plan(platform, group, request.url.path)
         if plan.delay_s:
             await asyncio.sleep(plan.delay_s)

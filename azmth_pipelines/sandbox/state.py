@@ -8,7 +8,7 @@ import copy
 import itertools
 import secrets
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,6 +271,8 @@ class SandboxState:
         self.x_media: dict[str, XMedia] = {}
         self.posts: dict[tuple[str, str], Post] = {}
         self.post_order: list[Post] = []
+        # Platform API requests served, per platform (admin /stats): benchmarks count API calls with it.
+        self.request_counts: Counter[str] = Counter()
         self.posts_by_account: dict[str, list[Post]] = {}
         self.unaudited_posters: dict[str, deque[tuple[float, str]]] = {}
         self.x_deleted: set[str] = set()

@@ -39,7 +39,7 @@ class SandboxAccount:
 
 
 class SandboxHandle:
-    def __init__(self, base_url: str, state: SandboxState) -> None:
+    def __init__(self, base_url: str, state: SandboxState | None = None) -> None:
         self.base_url = base_url
         self.env: dict[str, str] = sandbox_env(base_url)
         # The live state, for assertions a test cannot make over HTTP; prefer the admin helpers.
@@ -142,6 +142,10 @@ class SandboxHandle:
 
     def reset(self) -> None:
         self._call("POST", "/reset")
+
+    def requests_served(self) -> dict[str, int]:
+        """Platform API requests the sandbox has served, per platform."""
+        return dict(self._call("GET", "/stats")["requests"])
 
     def published(self, platform: str | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"platform": platform, "account_id": account_id}.items() if v}

@@ -1,0 +1,175 @@
+"""One publish tick of N due posts across the four platforms through the sandbox, with injected latency.
+
+Prints posts/s, API calls/s (counted by the sandbox), peak memory, and the ratio of our API calls/s to the
+bare-httpx ceiling measured against the same sandbox, same latency, in the same run. Each size runs in its
+own process, so peak memory is per size and "flat as N grows" can be read off directly.
+
+    .venv/bin/python bench/publish_tick.py [--sizes 500,2000] [--latency-ms 100] [--database-url URL]
+
+The issue's goal on this 2-core machine: 5,000 posts x 4 platforms at 100 ms in one tick in under 3 minutes,
+at least 60 % of the bare ceiling. The sandbox, the media server and the tick each get a process; all share
+the two cores, so the ceiling is the sandbox's, not the network's.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+POST_PLATFORMS = ["instagram", "threads", "x", "tiktok"]
+POSTS_PER_ARTIST = 10
+
+
+def _bare_ceiling(base_url: str, token: str, requests: int, concurrency: int) -> float:
+    """Requests/s a bare httpx loop gets from the sandbox for a cheap read at the same injected latency."""
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            counter = iter(range(requests))
+
+            async def worker() -> None:
+                for _ in counter:
+                    (await client.get("/x/2/users/me", headers=headers)).raise_for_status()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return requests / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
+def _seed(posts: int, sandbox, store, scheduled_for: datetime, image: Path) -> None:  # type: ignore[no-untyped-def]
+    """Artists with four connected sandbox accounts each, and `posts` due posts with one image each."""
+    from sqlalchemy import insert
+
+    from azmth_pipelines.db.engine import session_scope
+    from azmth_pipelines.db.models import ContentPost, ContentPostMedia
+    from azmth_pipelines.demo import connect_sandbox_accounts
+    from azmth_pipelines.domain.artists import create_artist
+    from azmth_pipelines.domain.media_library import add_media
+    from azmth_pipelines.token_cipher import TokenCipher
+
+    cipher = TokenCipher.from_settings()
+    artists = max(1, posts // POSTS_PER_ARTIST)
+    with session_scope() as session:
+        for a in range(artists):
+            artist = create_artist(session, name=f"bench artist {a}")
+            connect_sandbox_accounts(session, artist_id=artist.id, sandbox=sandbox, cipher=cipher)
+            asset = add_media(session, artist_id=artist.id, path=image, store=store)
+            count = posts // artists + (1 if a < posts % artists else 0)
+            rows = session.execute(
+                insert(ContentPost).returning(ContentPost.id),
+                [
+                    {
+                        "artist_id": artist.id,
+                        "body": f"Bench post {a}-{n}: new single out Friday",
+                        "platforms": POST_PLATFORMS,
+                        "caption_overrides": {},
+                        "platform_options": {},
+                        "scheduled_for": scheduled_for,
+                        "status": "scheduled",
+                        "per_platform": {},
+                    }
+                    for n in range(count)
+                ],
+            ).scalars()
+            session.execute(
+                insert(ContentPostMedia),
+                [{"post_id": post_id, "position": 0, "media_asset_id": asset.id, "crops": {}} for post_id in rows],
+            )
+
+
+def run_one(posts: int, latency_ms: int, database_url: str | None) -> dict[str, float]:
+    import dagster as dg
+
+    home = Path(tempfile.mkdtemp(prefix="azmth-bench-"))
+    os.environ["AZMTH_HOME"] = str(home)
+    os.environ["AZMTH_DATABASE_URL"] = database_url or f"sqlite:///{home / 'azmth.db'}"
+    from azmth_pipelines.db.engine import engine
+    from azmth_pipelines.db.migrate import upgrade
+    from azmth_pipelines.media.samples import make_image
+    from azmth_pipelines.media.store import MediaStore
+    from azmth_pipelines.publishing.windows import window_start
+    from azmth_pipelines.sandbox.process import free_port, sandbox_process
+
+    upgrade(engine())
+    media_port = free_port()
+    os.environ["AZMTH_PUBLIC_MEDIA_URL"] = f"http://127.0.0.1:{media_port}/media"
+    media = subprocess.Popen(
+        [sys.executable, "-m", "azmth_pipelines.cli.main", "media", "serve", "--port", str(media_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sandbox_args = ("--lift-limits", "--processing-delay", "0.2", "--fault", f"*:latency={latency_ms}")
+    try:
+        with sandbox_process(*sandbox_args) as (sandbox, _):
+            os.environ.update(sandbox.env)
+            sandbox.configure(tiktok_verified_url_prefixes=[os.environ["AZMTH_PUBLIC_MEDIA_URL"]])
+            store = MediaStore.from_settings()
+            due = window_start(datetime.now(UTC) - timedelta(minutes=30))
+            _seed(posts, sandbox, store, due, make_image(home / "cover.jpg", 1080, 1350))
+            probe = sandbox.create_account("x", "ceiling")
+            ceiling = _bare_ceiling(sandbox.base_url, probe.access_token, 3000, 128)
+            before = sum(sandbox.requests_served().values())
+
+            from azmth_pipelines.definitions import defs
+            from azmth_pipelines.publishing.tick import run_tick
+
+            started = time.perf_counter()
+            runs = run_tick(defs, dg.DagsterInstance.ephemeral(), now=datetime.now(UTC), fixed_clock=False)
+            elapsed = time.perf_counter() - started
+            calls = sum(sandbox.requests_served().values()) - before
+            published = len(sandbox.published())
+    finally:
+        media.terminate()
+        media.wait(10)
+    return {
+        "posts": posts,
+        "platform_posts": posts * len(POST_PLATFORMS),
+        "published": published,
+        "runs_ok": sum(r.success for r in runs),
+        "seconds": elapsed,
+        "posts_per_s": posts / elapsed,
+        "calls_per_s": calls / elapsed,
+        "ceiling_calls_per_s": ceiling,
+        "ratio_to_ceiling": (calls / elapsed) / ceiling,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,2000", help="Post counts, each in its own process.")
+    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--database-url", default=None, help="Default: a fresh SQLite file.")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.latency_ms, args.database_url)))
+        return
+    header = ("posts", "published", "seconds", "posts/s", "calls/s", "ceiling", "ratio", "peak MB")
+    print(" ".join(f"{h:>9}" for h in header))
+    for size in (int(s) for s in args.sizes.split(",")):
+        command = [sys.executable, __file__, "--one", str(size), "--latency-ms", str(args.latency_ms)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        r = json.loads(out)
+        row = (r["posts"], r["published"], r["seconds"], r["posts_per_s"], r["calls_per_s"])
+        row += (r["ceiling_calls_per_s"], r["ratio_to_ceiling"], r["peak_rss_mb"])
+        print(" ".join(f"{v:>9.2f}" if isinstance(v, float) else f"{v:>9}" for v in row))
+
+
+if __name__ == "__main__":
+    main()
