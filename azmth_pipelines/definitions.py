@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from azmth_pipelines.assets.connections import refresh_connections_job, refresh_connections_schedule
 from azmth_pipelines.ops.publish import publish_job
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.platforms import platform_resources
@@ -9,8 +10,8 @@ from azmth_pipelines.schedules import publish_schedule
 from azmth_pipelines.sensors import publish_run_failure_sensor
 
 defs = dg.Definitions(
-    jobs=[publish_job],
-    schedules=[publish_schedule],
+    jobs=[publish_job, refresh_connections_job],
+    schedules=[publish_schedule, refresh_connections_schedule],
     sensors=[publish_run_failure_sensor],
     resources={"database": DatabaseResource(), **platform_resources()},
 )

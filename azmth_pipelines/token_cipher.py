@@ -59,4 +59,10 @@ class TokenCipher:
 
     def rotate(self, ciphertext: str | None) -> str | None:
         """Re-encrypt under the newest key (MultiFernet.rotate keeps the original timestamp)."""
-        return None if ciphertext is None else self._fernet.rotate(ciphertext.encode()).decode()
+        if ciphertext is None:
+            return None
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken:
+            message = "a stored token cannot be decrypted with the configured keys"
+            raise TokenDecryptionError(message) from None

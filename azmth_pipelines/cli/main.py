@@ -3,6 +3,7 @@
 import typer
 
 from azmth_pipelines.cli.artists import artist_app
+from azmth_pipelines.cli.connections import connect, connections_app, keys_app
 from azmth_pipelines.cli.db import db_app
 from azmth_pipelines.cli.demo import demo
 from azmth_pipelines.cli.media import media_app
@@ -23,6 +24,9 @@ app.add_typer(release_app, name="release")
 app.add_typer(publish_app, name="publish")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(media_app, name="media")
+app.command("connect")(connect)
+app.add_typer(connections_app, name="connections")
+app.add_typer(keys_app, name="keys")
 app.command("demo")(demo)
 
 if __name__ == "__main__":

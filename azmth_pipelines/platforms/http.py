@@ -14,8 +14,12 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
+from azmth_pipelines.platforms import log_redaction
 from azmth_pipelines.platforms.errors import MalformedResponse, TransientError
 from azmth_pipelines.platforms.redaction import redact_text
+
+# httpx logs every request URL at INFO, and Meta's documented calls carry tokens in the URL.
+log_redaction.install()
 
 # API calls answer within seconds; the read timeout covers a slow platform, not a stuck one.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)

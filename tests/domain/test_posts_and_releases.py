@@ -48,9 +48,7 @@ def test_platform_options_default_and_reject_unknown_choices(session: Session) -
     )
     assert effective(post.platform_options, Platform.TIKTOK)["mode"] == "inbox"
     assert effective(post.platform_options, Platform.INSTAGRAM)["path"] == "A"
-    with pytest.raises(
-        ValidationError, match=r"platform_options.tiktok.mode: 'drafts' is not one of direct, inbox"
-    ):
+    with pytest.raises(ValidationError, match=r"platform_options.tiktok.mode: 'drafts' is not one of direct, inbox"):
         create_post(
             session,
             artist_id=artist.id,
@@ -59,9 +57,7 @@ def test_platform_options_default_and_reject_unknown_choices(session: Session) -
             platform_options={"tiktok": {"mode": "drafts"}},
         )
     with pytest.raises(ValidationError, match="which the post doesn't target"):
-        create_post(
-            session, artist_id=artist.id, platforms=["x"], body="x", caption_overrides={"threads": "t"}
-        )
+        create_post(session, artist_id=artist.id, platforms=["x"], body="x", caption_overrides={"threads": "t"})
 
 
 def test_a_scheduled_post_needs_an_aware_time(session: Session) -> None:
@@ -101,9 +97,7 @@ def test_posts_cannot_be_written_as_posted_or_tagged_with_another_artists_releas
 
 def test_published_posts_are_not_rewritten(session: Session) -> None:
     artist = create_artist(session, name="Nova")
-    post = create_post(
-        session, artist_id=artist.id, platforms=["x"], body="x", scheduled_for=SOON, status="scheduled"
-    )
+    post = create_post(session, artist_id=artist.id, platforms=["x"], body="x", scheduled_for=SOON, status="scheduled")
     post.status = PostStatus.POSTED
     session.flush()
     with pytest.raises(ValidationError, match="only drafts and scheduled posts change"):
@@ -163,8 +157,6 @@ def test_release_carries_checklist_and_validated_identifiers(session: Session) -
     assert (loaded.isrc, loaded.upc) == ("USS1Z2600001", "4006381333931")
     assert [(i.title, i.done) for i in loaded.checklist] == [("Master delivered", True), ("Artwork", False)]
     with pytest.raises(ValidationError, match="presave_url"):
-        create_release(
-            session, artist_id=artist.id, title="Bad", isrc="USS1Z2600002", presave_url="javascript:1"
-        )
+        create_release(session, artist_id=artist.id, title="Bad", isrc="USS1Z2600002", presave_url="javascript:1")
     with pytest.raises(ValidationError, match="ISRC or a UPC"):
         create_release(session, artist_id=artist.id, title="No id")

@@ -14,9 +14,7 @@ def test_isrc_with_or_without_hyphens_is_stored_in_12_characters(text: str) -> N
     assert len(stored) == 12 and stored == stored.upper() and "-" not in stored
 
 
-@pytest.mark.parametrize(
-    "text", ["US-S1Z-99-0001", "1S-S1Z-99-00001", "US-S1Z-9X-00001", "", "USS1Z99000012"]
-)
+@pytest.mark.parametrize("text", ["US-S1Z-99-0001", "1S-S1Z-99-00001", "US-S1Z-9X-00001", "", "USS1Z99000012"])
 def test_malformed_isrc_names_the_rule(text: str) -> None:
     with pytest.raises(ValidationError, match=r"isrc: ISRC .* is not CC-XXX-YY-NNNNN"):
         validation.isrc(text)

@@ -1,0 +1,59 @@
+"""The hourly token refresh: a job with one op, and its schedule. Thin wiring over azmth_pipelines.connections.
+
+The lead wires `refresh_connections_job` and `refresh_connections_schedule` into definitions.py; the op needs
+the `database` resource only (app credentials come from the AZMTH_*_CLIENT_* / *_APP_* variables).
+"""
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from azmth_pipelines.connections import RefreshOutcome, refresh_due_connections
+from azmth_pipelines.resources.database import DatabaseResource
+
+
+class RefreshConfig(dg.Config):
+    # The time the run acts at (ISO 8601); empty means now. Tests set it to move "ahead of expiry".
+    now: str = ""
+
+
+@dg.op(description="Refresh every connection whose token expires within its platform's lead time.")
+def refresh_expiring_tokens(
+    context: dg.OpExecutionContext, config: RefreshConfig, database: DatabaseResource
+) -> dict[str, int]:
+    now = datetime.fromisoformat(config.now).astimezone(UTC) if config.now else datetime.now(UTC)
+    results = asyncio.run(refresh_due_connections(now=now, database_url=database.resolved_url))
+    for result in results:
+        line = (
+            f"connection {result.connection_id} ({result.platform.value}, artist {result.artist_id}): "
+            f"{result.outcome.value}" + (f": {result.detail}" if result.detail else "")
+        )
+        if result.outcome in (RefreshOutcome.NEEDS_RECONNECT, RefreshOutcome.RETRY_LATER):
+            context.log.warning(line)
+        else:
+            context.log.info(line)
+    counts = Counter(result.outcome.value for result in results)
+    context.add_output_metadata({outcome.value: counts.get(outcome.value, 0) for outcome in RefreshOutcome})
+    return dict(counts)
+
+
+@dg.job(
+    executor_def=dg.in_process_executor,
+    description="Refresh platform tokens ahead of expiry; mark connections that only the artist can fix.",
+)
+def refresh_connections_job() -> None:
+    refresh_expiring_tokens()
+
+
+refresh_connections_schedule = dg.ScheduleDefinition(
+    name="refresh_connections_schedule",
+    job=refresh_connections_job,
+    # Hourly, off the quarter-hours the publish tick uses. REFRESH_LEAD (connections/refresh.py) is sized
+    # for this interval: a 2-hour token is always caught with more than an hour left.
+    cron_schedule="7 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Hourly: refresh platform tokens that expire soon.",
+)
