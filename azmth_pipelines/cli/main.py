@@ -11,6 +11,7 @@ from azmth_pipelines.cli.posts import post_app
 from azmth_pipelines.cli.publish import publish_app
 from azmth_pipelines.cli.releases import release_app
 from azmth_pipelines.cli.sandbox import sandbox_app
+from azmth_pipelines.cli.staff import staff_app
 
 app = typer.Typer(
     help="AZMTH pipelines: publish artists' posts, pull engagement, roll it up per release.",
@@ -27,6 +28,7 @@ app.add_typer(media_app, name="media")
 app.command("connect")(connect)
 app.add_typer(connections_app, name="connections")
 app.add_typer(keys_app, name="keys")
+app.add_typer(staff_app, name="staff")
 app.command("demo")(demo)
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ import typer
 
 from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail, parse_pairs
 from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain import validation
 from azmth_pipelines.domain.artists import get_artist
+from azmth_pipelines.domain.lifecycle import delete_posts, restore_posts
+from azmth_pipelines.domain.post_report import COUNTS, list_rows, post_report
 from azmth_pipelines.domain.posts import MediaInput, create_post, get_post, list_posts, post_view
 from azmth_pipelines.vocabulary import PostStatus
 
@@ -92,12 +95,49 @@ def create(
     emit(view, as_json, _render_post)
 
 
+def _render_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"post {report['id']} [{report['status']}] scheduled for {report['scheduled_for'] or '-'}"
+        + (f" (deleted {report['deleted_at']})" if report["deleted_at"] else "")
+    ]
+    if report["release_id"]:
+        lines.append(f"  release {report['release_id']}")
+    for platform, entry in report["per_platform"].items():
+        lines.append(f"  {platform}: {entry['state']}" + (f"  {entry['permalink']}" if entry["permalink"] else ""))
+        lines.append(f"    caption: {entry['caption']!r}")
+        for media in entry["media"]:
+            crop = media["crop"] or "no crop"
+            lines.append(f"    media {media['media_asset_id']} ({media['kind']}): {crop}")
+        if entry["remote_id"]:
+            lines.append(f"    remote id: {entry['remote_id']}")
+        for attempt in entry["attempts"]:
+            note = f" - {attempt['error']}" if attempt["error"] else ""
+            manual = " (manual)" if attempt["manual"] else ""
+            lines.append(f"    attempt {attempt['number']}{manual}: {attempt['outcome'] or 'in flight'}{note}")
+        if entry["last_error"] and entry["state"] not in ("published", "sent_to_inbox", "handed_off"):
+            error = entry["last_error"]
+            lines.append(f"    last error: {error.get('user_message') or error.get('message')}")
+        if entry["next_retry_at"]:
+            lines.append(f"    next retry at {entry['next_retry_at']}")
+        engagement = entry["engagement"]
+        if engagement is None:
+            lines.append("    metrics: none yet")
+        else:
+            counts = ", ".join(f"{k} {engagement[k]}" for k in COUNTS if engagement[k] is not None)
+            change = engagement["change_since_previous"]
+            delta = ""
+            if change:
+                delta = " (" + ", ".join(f"{k} {v:+d}" for k, v in change.items() if v) + " since previous pull)"
+            lines.append(f"    metrics {engagement['age']} old: {counts or 'none offered'}{delta}")
+    return "\n".join(lines)
+
+
 @post_app.command("show")
 def show(post_id: int = typer.Argument(..., help="Post id."), as_json: bool = JsonFlag) -> None:
-    """Show a post: captions per platform, media, schedule and per-platform results."""
+    """Everything about a post per platform: state, caption, media, link, attempts, errors, engagement, freshness."""
     with domain_errors(), session_scope() as session:
-        view = post_view(get_post(session, post_id))
-    emit(view, as_json, _render_post)
+        report = post_report(session, get_post(session, post_id), now=utcnow())
+    emit(report, as_json, _render_report)
 
 
 @post_app.command("list")
@@ -109,18 +149,40 @@ def list_(
     deleted: bool = typer.Option(False, "--deleted", help="List soft-deleted posts instead."),
     as_json: bool = JsonFlag,
 ) -> None:
-    """List posts in schedule order."""
+    """List posts in schedule order with each platform's state and latest engagement."""
     if status is not None and status not in {s.value for s in PostStatus}:
         fail(f"--status: {status!r} is not one of draft, scheduled, posted, failed")
     with domain_errors(), session_scope() as session:
         posts = list_posts(
             session, artist_id=artist, status=status, platform=platform, release_id=release, deleted=deleted
         )
-        views = [post_view(p) for p in posts]
+        rows = list_rows(session, posts, now=utcnow())
 
     def render(vs: list[dict[str, Any]]) -> str:
-        return "\n".join(
-            f"{v['id']:>6}  {v['status']:<9}  {v['scheduled_for'] or '-':<25}  {','.join(v['platforms'])}" for v in vs
-        )
+        lines = []
+        for v in vs:
+            states = " ".join(
+                f"{p}:{(v['per_platform'].get(p) or {}).get('state', 'pending')}"
+                + (f"({e['views']} views)" if (e := v["engagement"][p]) and e["views"] is not None else "")
+                for p in v["platforms"]
+            )
+            lines.append(f"{v['id']:>6}  {v['status']:<9}  {v['scheduled_for'] or '-':<25}  {states}")
+        return "\n".join(lines)
 
-    emit(views, as_json, render)
+    emit(rows, as_json, render)
+
+
+@post_app.command("delete")
+def delete(post_ids: list[int] = typer.Argument(..., help="Post ids.")) -> None:
+    """Soft-delete posts in any status; they can be restored for 30 days, then they are purged."""
+    with domain_errors(), session_scope() as session:
+        posts = delete_posts(session, post_ids, now=utcnow())
+    typer.echo(f"deleted {len(posts)} post(s): {' '.join(str(p.id) for p in posts)} (restorable for 30 days)")
+
+
+@post_app.command("restore")
+def restore(post_ids: list[int] = typer.Argument(..., help="Post ids.")) -> None:
+    """Bring deleted posts back as they were (a scheduled post whose time passed goes out on the next tick)."""
+    with domain_errors(), session_scope() as session:
+        posts = restore_posts(session, post_ids, now=utcnow())
+    typer.echo(f"restored {len(posts)} post(s): {' '.join(str(p.id) for p in posts)}")
