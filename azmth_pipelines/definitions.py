@@ -2,17 +2,34 @@
 
 import dagster as dg
 
-from azmth_pipelines.assets.connections import refresh_connections_job, refresh_connections_schedule
-from azmth_pipelines.ops.lifecycle import purge_job, purge_schedule
+from azmth_pipelines.assets.connections import refresh_connections_job
+from azmth_pipelines.assets.metrics import (
+    account_metrics_snapshot,
+    metrics_followup_job,
+    metrics_freshness_job,
+    metrics_nightly_job,
+    social_post_metrics,
+    yesterday_partition_present,
+)
+from azmth_pipelines.ops.lifecycle import purge_job
 from azmth_pipelines.ops.publish import publish_job
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.platforms import platform_resources
-from azmth_pipelines.schedules import publish_schedule
-from azmth_pipelines.sensors import publish_run_failure_sensor
+from azmth_pipelines.schedules import all_schedules
+from azmth_pipelines.sensors import all_sensors
 
 defs = dg.Definitions(
-    jobs=[publish_job, refresh_connections_job, purge_job],
-    schedules=[publish_schedule, refresh_connections_schedule, purge_schedule],
-    sensors=[publish_run_failure_sensor],
+    assets=[social_post_metrics, account_metrics_snapshot],
+    asset_checks=[yesterday_partition_present],
+    jobs=[
+        publish_job,
+        metrics_nightly_job,
+        metrics_followup_job,
+        metrics_freshness_job,
+        refresh_connections_job,
+        purge_job,
+    ],
+    schedules=all_schedules(),
+    sensors=all_sensors(),
     resources={"database": DatabaseResource(), **platform_resources()},
 )

@@ -1,4 +1,4 @@
-"""Schedules: the 15-minute publish tick."""
+"""Schedules: the 15-minute publish tick here; `all_schedules` lists every schedule of the code location."""
 
 from datetime import UTC
 
@@ -37,3 +37,17 @@ def publish_schedule(context: dg.ScheduleEvaluationContext, database: DatabaseRe
     if not requests:
         return dg.SkipReason("no scheduled posts or retries are due")
     return requests
+
+
+def all_schedules() -> list[dg.ScheduleDefinition]:
+    from azmth_pipelines.assets.connections import refresh_connections_schedule
+    from azmth_pipelines.assets.metrics import metrics_freshness_schedule, metrics_nightly_schedule
+    from azmth_pipelines.ops.lifecycle import purge_schedule
+
+    return [
+        publish_schedule,
+        metrics_nightly_schedule,
+        metrics_freshness_schedule,
+        refresh_connections_schedule,
+        purge_schedule,
+    ]

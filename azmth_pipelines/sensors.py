@@ -1,4 +1,4 @@
-"""Sensors: failed publish runs are recorded for ops."""
+"""Sensors: failed publish runs are reported for ops here; `all_sensors` lists every sensor of the location."""
 
 import dagster as dg
 
@@ -14,3 +14,9 @@ def publish_run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
         f"publish run {run.run_id} for window {window} failed: {context.failure_event.message}. "
         "Re-execute it from the Dagster UI to retry its failed platforms now (published ones are never reposted)."
     )
+
+
+def all_sensors() -> list[dg.SensorDefinition]:
+    from azmth_pipelines.assets.metrics import metrics_followup_sensor
+
+    return [publish_run_failure_sensor, metrics_followup_sensor]

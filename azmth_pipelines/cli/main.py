@@ -7,6 +7,7 @@ from azmth_pipelines.cli.connections import connect, connections_app, keys_app
 from azmth_pipelines.cli.db import db_app
 from azmth_pipelines.cli.demo import demo
 from azmth_pipelines.cli.media import media_app
+from azmth_pipelines.cli.metrics import metrics_app, refresh_metrics
 from azmth_pipelines.cli.posts import post_app
 from azmth_pipelines.cli.publish import publish_app
 from azmth_pipelines.cli.releases import release_app
@@ -29,6 +30,8 @@ app.command("connect")(connect)
 app.add_typer(connections_app, name="connections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
+app.add_typer(metrics_app, name="metrics")
+post_app.command("refresh-metrics")(refresh_metrics)
 app.command("demo")(demo)
 
 if __name__ == "__main__":

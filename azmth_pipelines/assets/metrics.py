@@ -1,0 +1,311 @@
+"""Engagement metrics in Dagster: the nightly post and account snapshots, their checks, the 03:00 schedule,
+the follow-up sensor and job, and the 06:00 freshness check. Thin wiring over azmth_pipelines.metrics.
+
+The lead wires these objects into definitions.py / schedules.py / sensors.py:
+assets `social_post_metrics`, `account_metrics_snapshot`; jobs `metrics_nightly_job`,
+`metrics_followup_job`, `metrics_freshness_job`; schedules `metrics_nightly_schedule` (03:00 UTC),
+`metrics_freshness_schedule` (06:00 UTC); sensor `metrics_followup_sensor`; asset check
+`yesterday_partition_present`.
+"""
+
+from datetime import date, timedelta
+
+import dagster as dg
+
+from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.metrics.accounts import sync_account_snapshots
+from azmth_pipelines.metrics.clients import ClientFactories
+from azmth_pipelines.metrics.followups import (
+    FollowUp,
+    RequestedLog,
+    due_followups,
+    pending_refresh_requests,
+    plan_batches,
+    pull_followups,
+    serve_refresh_requests,
+)
+from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
+from azmth_pipelines.metrics.report import PullReport
+from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
+from azmth_pipelines.resources.database import DatabaseResource
+from azmth_pipelines.resources.platforms import InstagramResource, ThreadsResource, TikTokResource, XResource
+
+daily_utc = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
+
+_COUNT_DOC = "NULL where the platform has no such number (docs/metrics.md)."
+POST_METRICS_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "bigint", description="Row id."),
+        dg.TableColumn("post_id", "integer", description="content_post.id."),
+        dg.TableColumn("platform", "varchar", description="tiktok, instagram, threads or x."),
+        dg.TableColumn("remote_post_id", "varchar", description="The platform's id of the published post."),
+        dg.TableColumn("captured_at", "timestamptz", description="When the numbers were read (UTC)."),
+        dg.TableColumn("source", "varchar", description="on_publish, day1, nightly or manual."),
+        dg.TableColumn("partition_date", "date", description="The nightly partition; NULL for other sources."),
+        dg.TableColumn("views", "bigint", description=_COUNT_DOC),
+        dg.TableColumn("likes", "bigint", description=_COUNT_DOC),
+        dg.TableColumn("comments", "bigint", description=_COUNT_DOC),
+        dg.TableColumn("shares", "bigint", description=_COUNT_DOC),
+        dg.TableColumn("saves", "bigint", description=_COUNT_DOC),
+        dg.TableColumn("raw", "json", description="The platform's numbers as read."),
+    ]
+)
+ACCOUNT_METRICS_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "integer"),
+        dg.TableColumn("connection_id", "integer", description="social_connection.id."),
+        dg.TableColumn("captured_at", "timestamptz", description="When the numbers were read (UTC)."),
+        dg.TableColumn("partition_date", "date", description="The daily partition (UTC)."),
+        dg.TableColumn("followers", "bigint"),
+        dg.TableColumn("following", "bigint", description="NULL on Threads."),
+        dg.TableColumn("post_count", "bigint", description="Videos, media or tweets; NULL on Threads."),
+        dg.TableColumn("total_likes", "bigint", description="TikTok only (likes_count)."),
+        dg.TableColumn("raw", "json", description="The platform's numbers; TikTok adds every video's counts."),
+    ]
+)
+
+CHECK_NOT_NEGATIVE = "counts_not_negative"
+CHECK_NO_DUPLICATES = "no_duplicate_snapshots"
+CHECK_ONLY_GROW = "counts_only_grow"
+
+
+def _settings(
+    tiktok: TikTokResource, instagram: InstagramResource, threads: ThreadsResource, x: XResource
+) -> PullSettings:
+    return PullSettings(
+        factories=ClientFactories(tiktok=tiktok.client, instagram=instagram.client, threads=threads.client, x=x.client)
+    )
+
+
+def _report_metadata(report: PullReport) -> dict[str, dg.MetadataValue]:
+    return {
+        "dagster/row_count": dg.MetadataValue.int(report.rows_written),
+        "targets": dg.MetadataValue.int(report.targets),
+        "api_calls": dg.MetadataValue.int(report.api_calls),
+        "problems": dg.MetadataValue.int(report.problem_count),
+        "report": dg.MetadataValue.json(report.as_dict()),
+    }
+
+
+@dg.asset(
+    partitions_def=daily_utc,
+    group_name="metrics",
+    kinds={"sql"},
+    metadata={"dagster/column_schema": POST_METRICS_SCHEMA, "dagster/table_name": "social_post_metrics"},
+    check_specs=[
+        dg.AssetCheckSpec(CHECK_NOT_NEGATIVE, asset="social_post_metrics", description="No count is below 0."),
+        dg.AssetCheckSpec(
+            CHECK_NO_DUPLICATES,
+            asset="social_post_metrics",
+            description="One row per (post, platform, captured_at, source), one nightly row per post and platform.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_ONLY_GROW,
+            asset="social_post_metrics",
+            description="Counts did not drop from the previous night by more than a little (WARN).",
+        ),
+    ],
+)
+def social_post_metrics(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    tiktok: TikTokResource,
+    instagram: InstagramResource,
+    threads: ThreadsResource,
+    x: XResource,
+) -> dg.MaterializeResult:
+    """One engagement snapshot per live published post and platform per UTC day (source nightly), next to
+    the follow-up (on_publish, day1) and manual snapshots. Re-materializing a day replaces that day's
+    nightly rows and nothing else."""
+    partition_date = date.fromisoformat(context.partition_key)
+    report = sync_nightly(
+        partition_date, sessions=database.sessions(), settings=_settings(tiktok, instagram, threads, x)
+    )
+    if report.problem_count:
+        context.log.warning(
+            f"{report.problem_count} post(s) not read ({dict(report.problems)}); e.g.\n"
+            + "\n".join(report.problem_lines[:10])
+        )
+    with database.session() as session:
+        negatives = negative_count_rows(session, partition_date)
+        duplicates = duplicate_snapshots(session, partition_date)
+        shrunk, samples = shrinking_counts(session, partition_date)
+    checks = [
+        dg.AssetCheckResult(
+            check_name=CHECK_NOT_NEGATIVE, passed=negatives == 0, metadata={"negative_rows": negatives}
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_NO_DUPLICATES, passed=duplicates == 0, metadata={"duplicate_groups": duplicates}
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_ONLY_GROW,
+            passed=shrunk == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "shrunk_counts": shrunk,
+                "samples": dg.MetadataValue.json([s.__dict__ for s in samples]),
+            },
+        ),
+    ]
+    return dg.MaterializeResult(metadata=_report_metadata(report), check_results=checks)
+
+
+@dg.asset(
+    partitions_def=daily_utc,
+    group_name="metrics",
+    kinds={"sql"},
+    metadata={"dagster/column_schema": ACCOUNT_METRICS_SCHEMA, "dagster/table_name": "account_metrics_snapshot"},
+)
+def account_metrics_snapshot(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    tiktok: TikTokResource,
+    instagram: InstagramResource,
+    threads: ThreadsResource,
+    x: XResource,
+) -> dg.MaterializeResult:
+    """Daily account numbers per connection: followers, following, post count and (TikTok) total likes,
+    plus every TikTok video's counts from the video list. Re-materializing a day replaces that day."""
+    partition_date = date.fromisoformat(context.partition_key)
+    report = sync_account_snapshots(
+        partition_date, sessions=database.sessions(), settings=_settings(tiktok, instagram, threads, x)
+    )
+    if report.problem_count:
+        context.log.warning("accounts not read:\n" + "\n".join(report.problem_lines[:10]))
+    return dg.MaterializeResult(metadata=_report_metadata(report))
+
+
+metrics_nightly_job = dg.define_asset_job(
+    "metrics_nightly_job",
+    selection=[social_post_metrics, account_metrics_snapshot],
+    executor_def=dg.in_process_executor,
+    tags={"azmth/job": "metrics_nightly"},
+)
+
+# A daily partition's schedule requests the day that just ended: the run at 03:00 UTC is for yesterday.
+metrics_nightly_schedule = dg.build_schedule_from_partitioned_job(
+    metrics_nightly_job,
+    hour_of_day=3,
+    minute_of_hour=0,
+    name="metrics_nightly_schedule",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+@dg.asset_check(
+    asset=social_post_metrics,
+    name="yesterday_partition_present",
+    description="Yesterday's (UTC) nightly partition has been materialized; evaluated at 06:00 UTC.",
+)
+def yesterday_partition_present(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    # A custom check rather than build_time_partition_freshness_checks (superseded in Dagster 1.13 by
+    # FreshnessPolicy, which watches the latest materialization of any partition, not yesterday's).
+    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    found = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=social_post_metrics.key, asset_partitions=[yesterday]), limit=1
+    )
+    return dg.AssetCheckResult(
+        passed=bool(found.records),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"partition": yesterday},
+        description=None if found.records else f"partition {yesterday} has not been materialized",
+    )
+
+
+metrics_freshness_job = dg.define_asset_job(
+    "metrics_freshness_job",
+    selection=dg.AssetSelection.checks(yesterday_partition_present),
+    executor_def=dg.in_process_executor,
+)
+metrics_freshness_schedule = dg.ScheduleDefinition(
+    name="metrics_freshness_schedule",
+    job=metrics_freshness_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+# --- Follow-ups and refresh requests -------------------------------------------------------------
+
+
+class MetricsFollowUpConfig(dg.Config):
+    followups: list[str] = []  # "post_id:platform:stage", stage on_publish or day1
+    refresh_request_ids: list[int] = []
+
+
+@dg.op
+def pull_followup_metrics(
+    context: dg.OpExecutionContext,
+    config: MetricsFollowUpConfig,
+    database: DatabaseResource,
+    tiktok: TikTokResource,
+    instagram: InstagramResource,
+    threads: ThreadsResource,
+    x: XResource,
+) -> dict:
+    """Pull the batch's follow-ups and refresh requests; each stage is reported on social_post_metrics.
+
+    Reported as AssetObservations, not materializations: these pulls append rows outside any daily
+    partition (partition_date NULL), and a materialization would claim the asset (or a day) was rebuilt,
+    moving its freshness and hiding a missed nightly run from the 06:00 check."""
+    now = utcnow()
+    settings = _settings(tiktok, instagram, threads, x)
+    sessions = database.sessions()
+    reports = {}
+    if config.followups:
+        items = [FollowUp.from_key(key) for key in config.followups]
+        for stage, report in pull_followups(items, sessions=sessions, now=now, settings=settings).items():
+            reports[stage.value] = report
+    if config.refresh_request_ids:
+        reports["manual"] = serve_refresh_requests(
+            config.refresh_request_ids, sessions=sessions, now=now, settings=settings
+        )
+    for source, report in reports.items():
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=social_post_metrics.key,
+                metadata={"source": source, **_report_metadata(report)},
+            )
+        )
+        if report.problem_count:
+            context.log.warning(f"{source}: not read:\n" + "\n".join(report.problem_lines[:10]))
+    return {source: report.as_dict() for source, report in reports.items()}
+
+
+@dg.job(executor_def=dg.in_process_executor, tags={"azmth/job": "metrics_followup"})
+def metrics_followup_job() -> None:
+    """Follow-up pulls (+60 s, +24 h) and the web app's refresh requests, several posts per run."""
+    pull_followup_metrics()
+
+
+@dg.sensor(
+    job=metrics_followup_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 30 s: request pulls for posts published 60 s / 24 h ago and for refresh requests.",
+)
+def metrics_followup_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource):
+    now = utcnow()
+    log = RequestedLog.from_json(context.cursor)
+    with database.session() as session:
+        due = due_followups(session, now)
+        pending = pending_refresh_requests(session)
+    batches = plan_batches(due, pending, log, now)
+    context.update_cursor(log.to_json())
+    if not batches:
+        return dg.SkipReason("no follow-up pulls or refresh requests are due")
+    return [
+        dg.RunRequest(
+            run_key=batch.run_key,
+            run_config=dg.RunConfig(
+                ops={
+                    "pull_followup_metrics": MetricsFollowUpConfig(
+                        followups=list(batch.followups), refresh_request_ids=list(batch.refresh_request_ids)
+                    )
+                }
+            ),
+            tags={"azmth/followups": str(len(batch.followups)), "azmth/refreshes": str(len(batch.refresh_request_ids))},
+        )
+        for batch in batches
+    ]

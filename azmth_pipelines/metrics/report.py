@@ -1,0 +1,47 @@
+"""What a pull did, in numbers a run's metadata, the CLI and the benchmark can show."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from azmth_pipelines.metrics.pull import PagePull
+
+MAX_PROBLEM_LINES = 50
+
+
+@dataclass
+class PullReport:
+    targets: int = 0
+    rows_written: int = 0
+    api_calls: int = 0
+    retries: int = 0
+    problems: Counter[str] = field(default_factory=Counter)
+    problem_lines: list[str] = field(default_factory=list)
+    x_tiers: dict[int, str] = field(default_factory=dict)
+    pull_s: float = 0.0
+    write_s: float = 0.0
+
+    def add_page(self, targets: int, page: PagePull) -> None:
+        self.targets += targets
+        self.x_tiers.update(page.x_tiers)
+        for problem in page.problems:
+            self.problems[problem.kind] += 1
+            if len(self.problem_lines) < MAX_PROBLEM_LINES:
+                self.problem_lines.append(problem.line())
+
+    @property
+    def problem_count(self) -> int:
+        return sum(self.problems.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "targets": self.targets,
+            "rows_written": self.rows_written,
+            "api_calls": self.api_calls,
+            "retries": self.retries,
+            "problems": dict(self.problems),
+            "problem_samples": self.problem_lines,
+            "x_tiers": {str(k): v for k, v in self.x_tiers.items()},
+            "pull_s": round(self.pull_s, 3),
+            "write_s": round(self.write_s, 3),
+        }

@@ -1,0 +1,101 @@
+"""What to read: published posts per platform, streamed from the database in keyset pages.
+
+A target is one (post, platform) that is live: the post is not soft-deleted and its `per_platform` entry
+says published with a remote id. Pages are keyset by content_post.id, so a sync of 100,000 posts never
+holds more than one page of posts in memory and each page is one indexed range scan.
+"""
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from azmth_pipelines.db.models import ContentPost
+from azmth_pipelines.vocabulary import Platform, PostStatus
+
+PUBLISHED = "published"
+DEFAULT_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Target:
+    post_id: int
+    artist_id: int
+    platform: Platform
+    remote_id: str
+    published_at: datetime | None = None
+    # Instagram placement (feed/reels/stories): which insights metrics exist for the media.
+    placement: str | None = None
+
+    @property
+    def key(self) -> tuple[int, Platform]:
+        return (self.post_id, self.platform)
+
+
+def live_targets(
+    post_id: int, artist_id: int, per_platform: dict[str, Any], options: dict[str, Any] | None = None
+) -> list[Target]:
+    """The post's platforms that are published with a remote id (a TikTok post id can come later)."""
+    targets = []
+    for name, entry in (per_platform or {}).items():
+        if not isinstance(entry, dict) or entry.get("state") != PUBLISHED or not entry.get("remote_id"):
+            continue
+        try:
+            platform = Platform(name)
+        except ValueError:
+            continue
+        settled = entry.get("settled_at")
+        platform_options = (options or {}).get(name) or {}
+        targets.append(
+            Target(
+                post_id=post_id,
+                artist_id=artist_id,
+                platform=platform,
+                remote_id=str(entry["remote_id"]),
+                published_at=datetime.fromisoformat(settled) if settled else None,
+                placement=platform_options.get("placement") if isinstance(platform_options, dict) else None,
+            )
+        )
+    return targets
+
+
+def iter_target_pages(
+    sessions: sessionmaker[Session],
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    post_ids: Collection[int] | None = None,
+    platforms: Collection[Platform] | None = None,
+) -> Iterator[list[Target]]:
+    """Pages of live targets of posted, non-deleted posts, in post id order; each page is its own read."""
+    last_id = 0
+    while True:
+        query = (
+            select(ContentPost.id, ContentPost.artist_id, ContentPost.per_platform, ContentPost.platform_options)
+            .where(
+                ContentPost.id > last_id,
+                ContentPost.status == PostStatus.POSTED,
+                ContentPost.deleted_at.is_(None),
+            )
+            .order_by(ContentPost.id)
+            .limit(page_size)
+        )
+        if post_ids is not None:
+            query = query.where(ContentPost.id.in_(list(post_ids)))
+        with sessions() as session:
+            rows = session.execute(query).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        page = [
+            target
+            for row in rows
+            for target in live_targets(row.id, row.artist_id, row.per_platform, row.platform_options)
+            if platforms is None or target.platform in platforms
+        ]
+        if page:
+            yield page
+        if len(rows) < page_size:
+            return
