@@ -11,6 +11,7 @@ from azmth_pipelines.assets.metrics import (
     social_post_metrics,
     yesterday_partition_present,
 )
+from azmth_pipelines.assets.releases import release_rollup
 from azmth_pipelines.ops.lifecycle import purge_job
 from azmth_pipelines.ops.publish import publish_job
 from azmth_pipelines.resources.database import DatabaseResource
@@ -19,7 +20,7 @@ from azmth_pipelines.schedules import all_schedules
 from azmth_pipelines.sensors import all_sensors
 
 defs = dg.Definitions(
-    assets=[social_post_metrics, account_metrics_snapshot],
+    assets=[social_post_metrics, account_metrics_snapshot, release_rollup],
     asset_checks=[yesterday_partition_present],
     jobs=[
         publish_job,

@@ -18,5 +18,6 @@ def publish_run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
 
 def all_sensors() -> list[dg.SensorDefinition]:
     from azmth_pipelines.assets.metrics import metrics_followup_sensor
+    from azmth_pipelines.assets.releases import release_rollup_sensor
 
-    return [publish_run_failure_sensor, metrics_followup_sensor]
+    return [publish_run_failure_sensor, metrics_followup_sensor, release_rollup_sensor]

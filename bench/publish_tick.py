@@ -29,22 +29,29 @@ POST_PLATFORMS = ["instagram", "threads", "x", "tiktok"]
 POSTS_PER_ARTIST = 10
 
 
-def _bare_ceiling(base_url: str, token: str, requests: int, concurrency: int) -> float:
-    """Requests/s a bare httpx loop gets from the sandbox for a cheap read at the same injected latency."""
+def _bare_ceiling(base_url: str, token: str, requests: int, clients: int = 4, per_client: int = 64) -> float:
+    """Requests/s bare httpx gets from the sandbox for a cheap read at the same injected latency, with the
+    publisher's shape: one AsyncClient per platform with the same connection limits, 64 requests in flight each."""
+    from azmth_pipelines.platforms.http import CONNECTION_LIMITS
 
     async def run() -> float:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) as client:
-            headers = {"Authorization": f"Bearer {token}"}
-            counter = iter(range(requests))
+        limits = CONNECTION_LIMITS
+        pool = [
+            httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) for _ in range(clients)
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        counter = iter(range(requests))
 
-            async def worker() -> None:
-                for _ in counter:
-                    (await client.get("/x/2/users/me", headers=headers)).raise_for_status()
+        async def worker(client: httpx.AsyncClient) -> None:
+            for _ in counter:
+                (await client.get("/x/2/users/me", headers=headers)).raise_for_status()
 
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return requests / (time.perf_counter() - started)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(pool[i % clients]) for i in range(clients * per_client)))
+        rate = requests / (time.perf_counter() - started)
+        for client in pool:
+            await client.aclose()
+        return rate
 
     return asyncio.run(run())
 
@@ -120,7 +127,7 @@ def run_one(posts: int, latency_ms: int, database_url: str | None) -> dict[str, 
             due = window_start(datetime.now(UTC) - timedelta(minutes=30))
             _seed(posts, sandbox, store, due, make_image(home / "cover.jpg", 1080, 1350))
             probe = sandbox.create_account("x", "ceiling")
-            ceiling = _bare_ceiling(sandbox.base_url, probe.access_token, 3000, 128)
+            ceiling = _bare_ceiling(sandbox.base_url, probe.access_token, 3000)
             before = sum(sandbox.requests_served().values())
 
             from azmth_pipelines.definitions import defs

@@ -435,3 +435,121 @@ class MetricsRefreshRequest(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("content_post.id", ondelete="CASCADE"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(comment="Set when the pull ran; NULL while pending.")
+
+
+class PresaveEvent(Base):
+    __tablename__ = "presave_event"
+    __table_args__ = (
+        UniqueConstraint("release_id", "event_key"),
+        Index("ix_presave_event_release_when", "release_id", "occurred_at"),
+        CheckConstraint("kind IN ('presave', 'click')", name="kind_known"),
+        {
+            "comment": "One pre-save (or click on the pre-save link) for a release, from the pre-save service's "
+            "export or its webhook. Attributed to the post whose tracked link (?src=p<post>-<platform>) was used."
+        },
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_post.id", ondelete="SET NULL"),
+        index=True,
+        comment="The source post, from the link's src parameter; NULL when unattributed.",
+    )
+    platform: Mapped[Platform | None] = mapped_column(
+        _enum(Platform, "platform"), comment="Where the source post ran; NULL when unattributed."
+    )
+    occurred_at: Mapped[datetime] = mapped_column(comment="When the fan pre-saved or clicked (UTC).")
+    kind: Mapped[str] = mapped_column(String(16), comment="presave or click.")
+    src: Mapped[str | None] = mapped_column(
+        String(128), comment="The link's src parameter as received (e.g. p123-instagram), kept even when unknown."
+    )
+    event_key: Mapped[str] = mapped_column(
+        String(128),
+        comment="The service's event id, or a digest of the row when it has none: importing the same export "
+        "twice adds nothing.",
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+
+class ReleaseStreamDaily(Base):
+    __tablename__ = "release_stream_daily"
+    __table_args__ = (
+        UniqueConstraint("isrc", "day", "store", "country"),
+        CheckConstraint("streams >= 0", name="streams_not_negative"),
+        {
+            "comment": "Daily streams of one recording (ISRC) per store and country, from the distributor's "
+            "reports. Re-importing a report updates numbers in place (natural key isrc, day, store, country)."
+        },
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    isrc: Mapped[str] = mapped_column(String(12), comment="ISRC, 12 characters, no hyphens.")
+    day: Mapped[date] = mapped_column(Date, comment="The day the streams happened, as the distributor reports it.")
+    store: Mapped[str] = mapped_column(String(64), comment="The DSP as the distributor names it (e.g. Spotify).")
+    country: Mapped[str] = mapped_column(
+        String(2), comment="ISO 3166-1 alpha-2, upper case; ZZ where the distributor gives none."
+    )
+    streams: Mapped[int] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = mapped_column(
+        default=utcnow, comment="When the number was last written (a re-import of the same number keeps it)."
+    )
+
+
+class ReleaseCampaignRollup(Base):
+    __tablename__ = "release_campaign_rollup"
+    __table_args__ = {
+        "comment": "A release campaign's numbers per platform and overall (platform 'all'): campaign totals "
+        "(day NULL) and a daily series of engagement, pre-saves and streams side by side. Rebuilt per release "
+        "by the release_rollup asset; docs/releases.md explains every column."
+    }
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date | None] = mapped_column(Date, comment="UTC day of the daily series; NULL on the totals rows.")
+    platform: Mapped[str] = mapped_column(String(16), comment="tiktok, instagram, threads, x, or all.")
+    post_platforms: Mapped[int] = mapped_column(
+        comment="(post, platform) pairs with numbers in this row: a post on X and TikTok counts twice in 'all'."
+    )
+    views: Mapped[int | None] = mapped_column(BigInteger, comment="Totals: sum of latest snapshots; daily: gain.")
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    engagements: Mapped[int | None] = mapped_column(BigInteger, comment="likes + comments + shares + saves.")
+    presaves: Mapped[int] = mapped_column(BigInteger, comment="Pre-save events (by the link's platform).")
+    clicks: Mapped[int] = mapped_column(BigInteger, comment="Clicks on the pre-save link.")
+    streams: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Distributor-reported streams of the release's ISRC; only on platform 'all'."
+    )
+    computed_at: Mapped[datetime] = mapped_column(comment="When the roll-up ran.")
+
+
+class ReleasePostContribution(Base):
+    __tablename__ = "release_post_contribution"
+    __table_args__ = (
+        UniqueConstraint("release_id", "post_id", "platform"),
+        {
+            "comment": "What each tagged post brought to its release, per platform: its latest snapshot and the "
+            "pre-saves its tracked link drove. Rebuilt with release_campaign_rollup."
+        },
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("content_post.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16), comment="tiktok, instagram, threads or x.")
+    remote_post_id: Mapped[str | None] = mapped_column(String(128), comment="The platform's id of the post.")
+    captured_at: Mapped[datetime | None] = mapped_column(comment="When the latest snapshot was read.")
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    engagements: Mapped[int | None] = mapped_column(BigInteger, comment="likes + comments + shares + saves.")
+    engagement_share: Mapped[float | None] = mapped_column(
+        comment="This row's engagements / the release's engagements on all platforms (0..1)."
+    )
+    presaves: Mapped[int] = mapped_column(BigInteger, comment="Pre-saves through this post's tracked link.")
+    clicks: Mapped[int] = mapped_column(BigInteger, comment="Clicks on this post's tracked link.")
+    computed_at: Mapped[datetime] = mapped_column(comment="When the roll-up ran.")

@@ -178,6 +178,7 @@ def release_view(session: Session, release: Release) -> dict[str, Any]:
             "since": release.distributor_status_at.isoformat() if release.distributor_status_at else None,
             "reason": release.distributor_status_reason,
         },
+        # Items and ad campaigns are numbered from 1 in this order (set_checklist_done, update_ad_campaign).
         "checklist": [
             {"title": i.title, "due_date": i.due_date.isoformat() if i.due_date else None, "done": i.done}
             for i in release.checklist
@@ -226,6 +227,16 @@ def _url(field: str, value: str | None) -> str | None:
     return value.strip()
 
 
+def _amount(field: str, value: str | Decimal) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError(field, f"{value!r} is not an amount") from None
+    if amount < 0 or not amount.is_finite():
+        raise ValidationError(field, "must be a positive amount")
+    return amount
+
+
 def _ad_campaign(campaign: AdCampaignInput) -> ReleaseAdCampaign:
     if campaign.status not in AD_CAMPAIGN_STATUSES:
         raise ValidationError(
@@ -233,14 +244,7 @@ def _ad_campaign(campaign: AdCampaignInput) -> ReleaseAdCampaign:
         )
     if campaign.starts_on and campaign.ends_on and campaign.ends_on < campaign.starts_on:
         raise ValidationError("ad_campaigns.ends_on", "ends before it starts")
-    budget: Decimal | None = None
-    if campaign.budget is not None:
-        try:
-            budget = Decimal(str(campaign.budget))
-        except InvalidOperation:
-            raise ValidationError("ad_campaigns.budget", f"{campaign.budget!r} is not an amount") from None
-        if budget < 0:
-            raise ValidationError("ad_campaigns.budget", "must not be negative")
+    budget = _amount("ad_campaigns.budget", campaign.budget) if campaign.budget is not None else None
     return ReleaseAdCampaign(
         platform=validation.non_empty("ad_campaigns.platform", campaign.platform, max_length=32),
         name=validation.non_empty("ad_campaigns.name", campaign.name, max_length=300),
@@ -251,3 +255,105 @@ def _ad_campaign(campaign: AdCampaignInput) -> ReleaseAdCampaign:
         status=campaign.status,
         results={},
     )
+
+
+def add_checklist_items(session: Session, release_id: int, items: Sequence[ChecklistInput]) -> Release:
+    """Append to-dos at the end of the checklist."""
+    release = get_release(session, release_id)
+    start = len(release.checklist)
+    for offset, item in enumerate(items):
+        release.checklist.append(
+            ReleaseChecklistItem(
+                position=start + offset,
+                title=validation.non_empty("checklist.title", item.title, max_length=300),
+                due_date=item.due_date,
+                done=item.done,
+                done_at=utcnow() if item.done else None,
+            )
+        )
+    session.flush()
+    return release
+
+
+def set_checklist_done(session: Session, release_id: int, number: int, *, done: bool = True) -> Release:
+    """Tick (or untick) the checklist's item `number`, counted from 1 as `azmth release show` lists them."""
+    release = get_release(session, release_id)
+    if not 1 <= number <= len(release.checklist):
+        raise ValidationError(
+            "checklist", f"release {release_id} has no item {number} (it has {len(release.checklist)})"
+        )
+    item = release.checklist[number - 1]
+    if item.done != done:
+        item.done = done
+        item.done_at = utcnow() if done else None
+    session.flush()
+    return release
+
+
+def set_marketing_section(session: Session, release_id: int, section: MarketingSectionInput) -> Release:
+    """Replace the text of the plan's section with this heading, or add the section at the end."""
+    release = get_release(session, release_id)
+    heading = validation.non_empty("marketing_plan.heading", section.heading, max_length=300)
+    for existing in release.marketing_plan:
+        if existing.heading.casefold() == heading.casefold():
+            existing.body = section.body
+            break
+    else:
+        release.marketing_plan.append(
+            ReleaseMarketingSection(position=len(release.marketing_plan), heading=heading, body=section.body)
+        )
+    session.flush()
+    return release
+
+
+def add_ad_campaign(session: Session, release_id: int, campaign: AdCampaignInput) -> Release:
+    release = get_release(session, release_id)
+    release.ad_campaigns.append(_ad_campaign(campaign))
+    session.flush()
+    return release
+
+
+def update_ad_campaign(
+    session: Session,
+    release_id: int,
+    number: int,
+    *,
+    status: str | None = None,
+    spend: str | Decimal | None = None,
+    results: dict[str, Any] | None = None,
+) -> Release:
+    """Report on ad campaign `number` (from 1, as listed): its status, what was spent so far, and results
+    merged into those already reported (e.g. {"impressions": 1200, "clicks": 40})."""
+    release = get_release(session, release_id)
+    if not 1 <= number <= len(release.ad_campaigns):
+        raise ValidationError(
+            "ad_campaigns", f"release {release_id} has no ad campaign {number} (it has {len(release.ad_campaigns)})"
+        )
+    campaign = release.ad_campaigns[number - 1]
+    if status is not None:
+        if status not in AD_CAMPAIGN_STATUSES:
+            raise ValidationError("ad_campaigns.status", f"{status!r} is not one of {', '.join(AD_CAMPAIGN_STATUSES)}")
+        campaign.status = status
+    if spend is not None:
+        campaign.spend = _amount("ad_campaigns.spend", spend)
+    if results:
+        campaign.results = {**campaign.results, **results}
+    session.flush()
+    return release
+
+
+def tag_posts(session: Session, release_id: int | None, post_ids: Sequence[int]) -> list[ContentPost]:
+    """Tag posts with a release (None: untag). Unlike other edits this is allowed on published posts: the
+    tag is ours, not the platform's, and moving a post moves its numbers to the new release's roll-up."""
+    release = get_release(session, release_id) if release_id is not None else None
+    posts = []
+    for post_id in post_ids:
+        post = session.get(ContentPost, post_id)
+        if post is None or post.deleted_at is not None:
+            raise NotFound("post", post_id)
+        if release is not None and post.artist_id != release.artist_id:
+            raise ValidationError("release_id", f"release {release.id} belongs to another artist than post {post_id}")
+        post.release_id = release_id
+        posts.append(post)
+    session.flush()
+    return posts

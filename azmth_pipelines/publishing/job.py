@@ -36,14 +36,14 @@ class PublishJob:
 class Checkpoint(Protocol):
     """Commits the attempt's stage and the platform's ids before the publisher makes its next call."""
 
-    def __call__(self, stage: str, remote_ids: dict[str, Any]) -> None: ...
+    async def __call__(self, stage: str, remote_ids: dict[str, Any]) -> None: ...
 
 
 class Publisher(Protocol):
     platform: Platform
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
-        """Publish from scratch; call `checkpoint("publish_requested", ids)` right before going public."""
+        """Publish from scratch; `await checkpoint("publish_requested", ids)` right before going public."""
         ...
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:

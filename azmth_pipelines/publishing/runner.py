@@ -84,6 +84,8 @@ class PublishRunner:
         run_id: str | None = None,
         manual: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        # Platform posts in flight per platform; most of their time is spent waiting on processing (container
+        # and publish status polls), and their HTTP calls share the client's bounded pool (http.CONNECTION_LIMITS).
         per_platform_concurrency: int = 64,
         per_account_concurrency: int = 4,
     ) -> None:
@@ -144,8 +146,9 @@ class PublishRunner:
                     return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
                 return await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
 
-            def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
-                self._ledger.checkpoint(claim, stage, remote_ids)
+            async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
+                # Off the event loop: a commit may wait for SQLite's write lock while other platforms' calls go on.
+                await asyncio.to_thread(self._ledger.checkpoint, claim, stage, remote_ids)
 
             return await publisher.publish(job, checkpoint)
         except PlatformError as error:

@@ -3,7 +3,9 @@
 The one entry point the Dagster op, the CLI and the tests share.
 """
 
+import asyncio
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import datetime
 
@@ -31,6 +33,9 @@ async def publish_items(
     clock: Callable[[], datetime] = utcnow,
 ) -> RunSummary:
     needed = {item.platform for item in items}
+    # Database commits and media preparation run in worker threads; the default pool (cores + 4) would queue
+    # them behind each other while dozens of platform calls wait on them.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=16, thread_name_prefix="publish"))
     async with AsyncExitStack() as stack:
         opened = {p: await stack.enter_async_context(clients[p]) for p in needed}
         runner = PublishRunner(

@@ -48,9 +48,9 @@ class InstagramPublisher:
         ]
         await self._check_quota(job)
         container_id = await self._create_container(job, prepared, placement)
-        checkpoint(Stage.PREPARED, {"container_id": container_id})
+        await checkpoint(Stage.PREPARED, {"container_id": container_id})
         await self._wait_until_finished(job, container_id)
-        checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
         return await self._publish(job, container_id)
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:

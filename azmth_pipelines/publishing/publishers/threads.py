@@ -37,7 +37,7 @@ class ThreadsPublisher:
                 code="threads_publishing_limit",
             )
         container_id = await self._create_container(job, prepared)
-        checkpoint(Stage.PREPARED, {"container_id": container_id})
+        await checkpoint(Stage.PREPARED, {"container_id": container_id})
         status = await poll_until(
             lambda: self._client.container_status(job.access_token, container_id),
             lambda s: s.status != IN_PROGRESS,
@@ -47,7 +47,7 @@ class ThreadsPublisher:
             error = container_error(container_id, final, status.error_message)
             error.user_message = _readable(status.error_message)
             raise error
-        checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
         return await self._publish(job, container_id)
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:

@@ -74,7 +74,7 @@ class TikTokPublisher:
         prepared = await prepare_media(job.media[0], Platform.TIKTOK, self._store, tiktok_max_duration_s=max_duration)
         plan = ChunkPlan.for_size(prepared.bytes)
         # The init call starts the post on TikTok's side: from here a dead run must be reconciled, not redone.
-        checkpoint(Stage.PUBLISH_REQUESTED, {})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {})
         if inbox:
             init = await self._client.init_inbox_video(job.access_token, plan)
         else:
@@ -87,7 +87,7 @@ class TikTokPublisher:
                 disable_stitch=bool(job.options.get("disable_stitch", False)),
             )
             init = await self._client.init_direct_video(job.access_token, post_info, plan)
-        checkpoint(Stage.PUBLISH_REQUESTED, {"publish_id": init.publish_id})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"publish_id": init.publish_id})
         assert init.upload_url is not None
         await self._client.upload_video(init.upload_url, prepared.path, plan, content_type=prepared.content_type)
         return init.publish_id
@@ -95,14 +95,14 @@ class TikTokPublisher:
     async def _post_photos(self, job: PublishJob, checkpoint: Checkpoint, *, inbox: bool, privacy: str | None) -> str:
         prepared = [await prepare_media(item, Platform.TIKTOK, self._store) for item in job.media]
         title, description = _photo_texts(job.caption)
-        checkpoint(Stage.PUBLISH_REQUESTED, {})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {})
         init = await self._client.init_photo_post(
             job.access_token,
             mode=PostMode.MEDIA_UPLOAD if inbox else PostMode.DIRECT_POST,
             post_info=PhotoPostInfo(title=title, description=description, privacy_level=privacy),
             photo_urls=[p.url for p in prepared],
         )
-        checkpoint(Stage.PUBLISH_REQUESTED, {"publish_id": init.publish_id})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"publish_id": init.publish_id})
         return init.publish_id
 
     async def _settle(self, job: PublishJob, publish_id: str) -> Outcome:

@@ -31,7 +31,7 @@ class XPublisher:
             upload = await self._client.wait_for_media(job.access_token, upload)
             media_ids.append(upload.id)
         # X has no idempotency key: once this is committed, a dead run's tweet is "unconfirmed", never resent.
-        checkpoint(Stage.PUBLISH_REQUESTED, {"media_ids": media_ids})
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"media_ids": media_ids})
         created = await self._client.create_post(job.access_token, job.caption, media_ids=media_ids)
         return Published(remote_id=created.id, permalink=f"https://x.com/i/web/status/{created.id}")
 

@@ -1,0 +1,117 @@
+"""Release roll-ups in Dagster: the `release_rollup` asset, partitioned by release id, and the sensor that
+adds a partition for every new release and asks for roll-ups when their inputs change. Thin wiring over
+azmth_pipelines.releases.
+
+The lead wires these objects into definitions.py: asset `release_rollup`, sensor `release_rollup_sensor`.
+"""
+
+import warnings
+
+import dagster as dg
+
+from azmth_pipelines.releases.changes import RollupCursor, release_ids, releases_to_refresh
+from azmth_pipelines.releases.rollup import rollup_releases
+from azmth_pipelines.resources.database import DatabaseResource
+
+release_partitions = dg.DynamicPartitionsDefinition(name="release")
+
+# More stale releases than this in one tick go into a single run over a range of partitions (the asset
+# computes a batch with one query per input); fewer get one run each, which reads better in the UI.
+SINGLE_RUN_ABOVE = 10
+
+_COUNT = "NULL where no tagged post's platform has the number (docs/releases.md)."
+CAMPAIGN_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("release_id", "integer", description="release.id (the partition key)."),
+        dg.TableColumn("day", "date", description="UTC day of the daily series; NULL on the totals rows."),
+        dg.TableColumn("platform", "varchar", description="tiktok, instagram, threads, x or all."),
+        dg.TableColumn("post_platforms", "integer", description="(post, platform) pairs with numbers."),
+        *(dg.TableColumn(c, "bigint", description=_COUNT) for c in ("views", "likes", "comments", "shares", "saves")),
+        dg.TableColumn("engagements", "bigint", description="likes + comments + shares + saves."),
+        dg.TableColumn("presaves", "bigint", description="Pre-save events."),
+        dg.TableColumn("clicks", "bigint", description="Pre-save link clicks."),
+        dg.TableColumn("streams", "bigint", description="Distributor streams of the ISRC (platform all only)."),
+        dg.TableColumn("computed_at", "timestamptz"),
+    ]
+)
+
+
+_ASSET = dict(
+    partitions_def=release_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="releases",
+    kinds={"sql", "pandas"},
+    metadata={
+        "dagster/table_name": "release_campaign_rollup",
+        "dagster/column_schema": CAMPAIGN_SCHEMA,
+        "also_writes": "release_post_contribution",
+    },
+)
+
+
+def _release_rollup(context: dg.AssetExecutionContext, database: DatabaseResource) -> dg.MaterializeResult:
+    """A release campaign's numbers: per platform and overall totals from each tagged post's latest
+    snapshot, a daily series of engagement gains, pre-saves and streams side by side
+    (release_campaign_rollup), and each post's contribution with the pre-saves its link drove
+    (release_post_contribution). Each run replaces its releases' rows in one transaction; a backfill of
+    many releases runs once and computes them together."""
+    keys = context.partition_keys
+    report = rollup_releases(database.sessions(), [int(key) for key in keys])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(report.campaign_rows),
+            "releases": dg.MetadataValue.int(report.releases),
+            "contribution_rows": dg.MetadataValue.int(report.contribution_rows),
+        }
+    )
+
+
+with warnings.catch_warnings():
+    # `backfill_policy` is beta in Dagster 1.13; one run rolling up many releases is what we want from it.
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    release_rollup = dg.asset(name="release_rollup", **_ASSET)(_release_rollup)
+
+
+def _run_requests(stale_keys: list[str], ordered_keys: list[str], token: str) -> list[dg.RunRequest]:
+    if len(stale_keys) <= SINGLE_RUN_ABOVE:
+        return [dg.RunRequest(partition_key=key, run_key=f"release-{key}-{token}") for key in stale_keys]
+    # Dynamic partitions keep the order they were added in; the range from the first to the last stale
+    # release covers them all (recomputing the fresh ones in between is cheap in a batch).
+    position = {key: i for i, key in enumerate(ordered_keys)}
+    start, end = min(stale_keys, key=position.__getitem__), max(stale_keys, key=position.__getitem__)
+    return [
+        dg.RunRequest(
+            run_key=f"releases-{start}-{end}-{token}",
+            tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
+        )
+    ]
+
+
+@dg.sensor(
+    asset_selection=[release_rollup],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def release_rollup_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+    """Adds a release_rollup partition per new release (and drops deleted releases' partitions), and asks
+    for roll-ups of releases whose posts got new metric snapshots, pre-saves or streams, or whose posts
+    moved or were deleted."""
+    with database.session() as session:
+        wanted = [str(i) for i in release_ids(session)]
+        stale, cursor = releases_to_refresh(session, RollupCursor.from_json(context.cursor))
+    existing = context.instance.get_dynamic_partitions(release_partitions.name or "release")
+    new = [key for key in wanted if key not in set(existing)]
+    gone = sorted(set(existing) - set(wanted), key=int)
+    ordered = [key for key in existing if key not in gone] + new
+    position = {key: i for i, key in enumerate(ordered)}
+    stale_keys = sorted({str(i) for i in stale} & set(wanted) | set(new), key=position.__getitem__)
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    if new:
+        requests.append(release_partitions.build_add_request(new))
+    if gone:
+        requests.append(release_partitions.build_delete_request(gone))
+    return dg.SensorResult(
+        run_requests=_run_requests(stale_keys, ordered, cursor.token) if stale_keys else [],
+        dynamic_partitions_requests=requests,
+        cursor=cursor.to_json(),
+    )

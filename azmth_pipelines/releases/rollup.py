@@ -1,0 +1,372 @@
+"""Release roll-ups: what a campaign's tagged posts, pre-saves and streams add up to.
+
+Split on purpose (docs/releases.md has the measurement): the database reduces the millions of snapshot
+rows, in one pass over post_metrics_daily, to one row per post and platform (its latest snapshot) and one
+per release, day and platform (the day's gains), and pandas lays those few rows side by side with
+pre-saves and streams. The view does the "last snapshot of the day" and "deleted posts are gone" rules;
+posts count for the release they are tagged with now, so moving a post moves its numbers.
+
+Rows are replaced per release in one transaction that first locks the releases' rows, so two runs of the
+same release one after the other never leave a mix.
+"""
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import BigInteger, Date, Integer, String, bindparam, delete, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from azmth_pipelines.db.models import (
+    ContentPost,
+    Release,
+    ReleaseCampaignRollup,
+    ReleasePostContribution,
+)
+from azmth_pipelines.db.types import UTCDateTime, utcnow
+
+COUNTS = ["views", "likes", "comments", "shares", "saves"]
+ENGAGEMENT_COUNTS = ["likes", "comments", "shares", "saves"]
+ALL_PLATFORMS = "all"
+CAMPAIGN_COLUMNS = ["day", "platform", "post_platforms", *COUNTS, "engagements", "presaves", "clicks", "streams"]
+CONTRIBUTION_COLUMNS = [
+    "post_id",
+    "platform",
+    "remote_post_id",
+    "captured_at",
+    *COUNTS,
+    "engagements",
+    "engagement_share",
+    "presaves",
+    "clicks",
+]
+# Up to this many posts, filter the views by post id: PostgreSQL pushes `post_id IN (...)` into the views'
+# window (post_id is their PARTITION BY column) and reads only those posts' rows through
+# ix_social_post_metrics_latest. Past it, one scan of the table is cheaper than that many index probes.
+POST_FILTER_LIMIT = 5000
+
+
+@dataclass
+class ReleaseRollup:
+    release_id: int
+    computed_at: datetime
+    campaign: pd.DataFrame
+    contributions: pd.DataFrame
+
+    def totals(self, platform: str = ALL_PLATFORMS) -> dict[str, Any]:
+        rows = self.campaign[self.campaign["day"].isna() & (self.campaign["platform"] == platform)]
+        return _records(rows)[0] if len(rows) else {}
+
+    def daily(self, platform: str = ALL_PLATFORMS) -> list[dict[str, Any]]:
+        rows = self.campaign[self.campaign["day"].notna() & (self.campaign["platform"] == platform)]
+        return _records(rows.sort_values("day"))
+
+    def as_dict(self) -> dict[str, Any]:
+        platforms = [p for p in self.campaign["platform"].unique() if p != ALL_PLATFORMS]
+        return {
+            "release_id": self.release_id,
+            "computed_at": self.computed_at.isoformat(),
+            "totals": self.totals(),
+            "platforms": {p: self.totals(p) for p in sorted(platforms)},
+            "posts": _records(self.contributions.sort_values(["post_id", "platform"])),
+            "daily": self.daily(),
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain Python values, None for missing (never NaN), for JSON and for inserts."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{str(k): _plain(v) for k, v in r.items()} for r in records]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def _utc_day(session: Session, column: str) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return f"CAST({column} AT TIME ZONE 'UTC' AS DATE)"
+    return f"date({column})"
+
+
+def _tune(session: Session) -> None:
+    """For this transaction only: sorts and hashes of a batch stay in memory, and no JIT compile (it costs
+    more than it saves on these queries: 20-100 ms each, as long as a whole one-release roll-up)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _scope(session: Session, release_ids: Sequence[int]) -> tuple[str, dict[str, Any], list[Any]]:
+    """The WHERE clause that picks the releases' live tagged posts out of the metrics views."""
+    post_ids = list(
+        session.scalars(
+            select(ContentPost.id).where(ContentPost.release_id.in_(release_ids), ContentPost.deleted_at.is_(None))
+        )
+    )
+    if len(post_ids) <= POST_FILTER_LIMIT:
+        return "post_id IN :post_ids", {"post_ids": post_ids or [-1]}, [bindparam("post_ids", expanding=True)]
+    return "release_id IN :release_ids", {"release_ids": list(release_ids)}, [bindparam("release_ids", expanding=True)]
+
+
+def _frame(session: Session, sql: str, params: dict[str, Any], binds: list[Any], **types: Any) -> pd.DataFrame:
+    statement = text(sql).bindparams(*binds)
+    if types:
+        statement = statement.columns(**types)
+    result = session.execute(statement, params)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _snapshots(session: Session, release_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(each post and platform's latest snapshot, each release/day/platform's gains).
+
+    One pass over post_metrics_daily: a post's day row minus its previous day row is that day's gain, and
+    its last day row is its latest snapshot (the last snapshot of the last day is the latest of all), so
+    reading post_metrics_latest too would only window the same rows a second time."""
+    where, params, binds = _scope(session, release_ids)
+    gains = ", ".join(f"{c} - coalesce(lag({c}) OVER w, 0) AS {c}_gain" for c in COUNTS)
+    day_sums = ", ".join(f"sum({c}_gain) AS {c}" for c in COUNTS)
+    sql = f"""
+        WITH snapshot AS (
+            SELECT release_id, post_id, platform, day, remote_post_id, captured_at, {", ".join(COUNTS)}, {gains},
+                   lead(day) OVER w IS NULL AS is_last
+            FROM post_metrics_daily WHERE {where}
+            WINDOW w AS (PARTITION BY post_id, platform ORDER BY day)
+        )
+        SELECT release_id, day, platform, NULL AS post_id, count(*) AS post_platforms, {day_sums},
+               NULL AS remote_post_id, NULL AS captured_at
+        FROM snapshot GROUP BY release_id, day, platform
+        UNION ALL
+        SELECT release_id, NULL, platform, post_id, 1, {", ".join(COUNTS)}, remote_post_id, captured_at
+        FROM snapshot WHERE is_last"""
+    statement = (
+        text(sql)
+        .bindparams(*binds)
+        .columns(
+            release_id=Integer(),
+            day=Date(),
+            platform=String(),
+            post_id=Integer(),
+            post_platforms=Integer(),
+            **{c: BigInteger() for c in COUNTS},
+            remote_post_id=String(),
+            captured_at=UTCDateTime(),
+        )
+    )
+    result = session.execute(statement, params)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    per_post = frame["post_id"].notna()
+    latest = frame[per_post].drop(columns=["day", "post_platforms"]).astype({"post_id": "int64"})
+    days = frame[~per_post].drop(columns=["post_id", "remote_post_id", "captured_at"])
+    everything = days.groupby(["release_id", "day"], as_index=False)[["post_platforms", *COUNTS]].sum(min_count=1)
+    gains = pd.concat([days, everything.assign(platform=ALL_PLATFORMS)], ignore_index=True)
+    return latest.reset_index(drop=True), gains
+
+
+def _presaves(session: Session, release_ids: Sequence[int]) -> pd.DataFrame:
+    sql = f"""
+        SELECT release_id, {_utc_day(session, "occurred_at")} AS day, platform, kind, count(*) AS events
+        FROM presave_event WHERE release_id IN :release_ids
+        GROUP BY release_id, {_utc_day(session, "occurred_at")}, platform, kind"""
+    return _frame(
+        session, sql, {"release_ids": list(release_ids)}, [bindparam("release_ids", expanding=True)], day=Date()
+    )
+
+
+def _presaves_by_post(session: Session, release_ids: Sequence[int]) -> pd.DataFrame:
+    """Events whose source post is tagged with the event's release now and not deleted; the rest of a
+    release's events count in its totals only (as unattributed)."""
+    sql = """
+        SELECT e.release_id, e.post_id, e.platform, e.kind, count(*) AS events
+        FROM presave_event e
+        JOIN content_post p ON p.id = e.post_id AND p.release_id = e.release_id AND p.deleted_at IS NULL
+        WHERE e.release_id IN :release_ids AND e.platform IS NOT NULL
+        GROUP BY e.release_id, e.post_id, e.platform, e.kind"""
+    return _frame(session, sql, {"release_ids": list(release_ids)}, [bindparam("release_ids", expanding=True)])
+
+
+def _streams(session: Session, release_ids: Sequence[int]) -> pd.DataFrame:
+    sql = """
+        SELECT r.id AS release_id, s.day, sum(s.streams) AS streams
+        FROM release r JOIN release_stream_daily s ON s.isrc = r.isrc
+        WHERE r.id IN :release_ids
+        GROUP BY r.id, s.day"""
+    return _frame(
+        session, sql, {"release_ids": list(release_ids)}, [bindparam("release_ids", expanding=True)], day=Date()
+    )
+
+
+def _with_engagements(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["engagements"] = frame[ENGAGEMENT_COUNTS].sum(axis=1, min_count=1)
+    return frame
+
+
+def _kinds_wide(events: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """(keys..., kind, events) -> (keys..., presaves, clicks)."""
+    if events.empty:
+        return pd.DataFrame(columns=[*keys, "presaves", "clicks"])
+    wide = events.pivot_table(index=keys, columns="kind", values="events", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=["presave", "click"], fill_value=0).rename(
+        columns={"presave": "presaves", "click": "clicks"}
+    )
+    return wide.reset_index()
+
+
+def _with_all(events: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Events per platform (those with one) plus every event under 'all'."""
+    attributed = events[events["platform"].notna()].assign(platform=lambda f: f["platform"].astype(str))
+    everything = events.assign(platform=ALL_PLATFORMS)
+    return (
+        pd.concat([attributed, everything], ignore_index=True)
+        .groupby([*keys, "platform", "kind"], as_index=False)["events"]
+        .sum()
+    )
+
+
+def _contributions(latest: pd.DataFrame, by_post: pd.DataFrame) -> pd.DataFrame:
+    keys = ["release_id", "post_id", "platform"]
+    posts = _kinds_wide(by_post.assign(platform=by_post["platform"].astype(str)), keys)
+    frame = latest.assign(platform=latest["platform"].astype(str)).merge(posts, on=keys, how="outer")
+    frame = _with_engagements(frame)
+    frame[["presaves", "clicks"]] = frame[["presaves", "clicks"]].fillna(0).astype("int64")
+    release_total = frame.groupby("release_id")["engagements"].transform("sum")
+    frame["engagement_share"] = (frame["engagements"] / release_total.where(release_total > 0)).astype("float64")
+    for column in [*COUNTS, "engagements"]:
+        frame[column] = frame[column].astype("Int64")
+    frame[["release_id", "post_id"]] = frame[["release_id", "post_id"]].astype("int64")
+    return frame[["release_id", *CONTRIBUTION_COLUMNS]].sort_values(keys).reset_index(drop=True)
+
+
+def _totals(contributions: pd.DataFrame, events: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
+    """Campaign-to-date rows (day NULL): each platform's latest snapshots summed, and 'all' over them."""
+    with_numbers = contributions[contributions["captured_at"].notna()]
+    parts = []
+    for keys, platform in ((["release_id", "platform"], None), (["release_id"], ALL_PLATFORMS)):
+        grouped = with_numbers.groupby(keys)
+        part = grouped[COUNTS].sum(min_count=1).join(grouped.size().rename("post_platforms")).reset_index()
+        parts.append(part if platform is None else part.assign(platform=platform))
+    totals = pd.concat(parts, ignore_index=True)
+    if len(events):
+        presaves = _kinds_wide(_with_all(events, ["release_id"]), ["release_id", "platform"])
+        totals = totals.merge(presaves, on=["release_id", "platform"], how="outer")
+    if len(streams):
+        overall = streams.groupby("release_id", as_index=False)["streams"].sum().assign(platform=ALL_PLATFORMS)
+        totals = totals.merge(overall, on=["release_id", "platform"], how="outer")
+    totals["day"] = None
+    return totals
+
+
+def _daily(gains: pd.DataFrame, events: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
+    keys = ["release_id", "day", "platform"]
+    daily = gains.assign(platform=gains["platform"].astype(str))
+    if len(events):
+        daily = daily.merge(_kinds_wide(_with_all(events, ["release_id", "day"]), keys), on=keys, how="outer")
+    if len(streams):
+        daily = daily.merge(streams.assign(platform=ALL_PLATFORMS), on=keys, how="outer")
+    return daily
+
+
+@dataclass
+class Rollups:
+    """Roll-ups of several releases as two frames keyed by release_id (the rows of the two tables)."""
+
+    computed_at: datetime
+    campaign: pd.DataFrame
+    contributions: pd.DataFrame
+
+    def release(self, release_id: int) -> ReleaseRollup:
+        return ReleaseRollup(
+            release_id=release_id,
+            computed_at=self.computed_at,
+            campaign=self.campaign[self.campaign["release_id"] == release_id].drop(columns="release_id"),
+            contributions=self.contributions[self.contributions["release_id"] == release_id].drop(columns="release_id"),
+        )
+
+
+def compute_rollups(session: Session, release_ids: Sequence[int], *, now: datetime | None = None) -> Rollups:
+    """Roll-ups of the given releases (those that exist), computed together: one query per kind of input,
+    then pandas over the small results with release_id as one more key."""
+    now = now or utcnow()
+    ids = sorted(set(session.scalars(select(Release.id).where(Release.id.in_(list(release_ids))))))
+    _tune(session)
+    latest, gains = _snapshots(session, ids or [-1])
+    events, by_post = _presaves(session, ids or [-1]), _presaves_by_post(session, ids or [-1])
+    streams = _streams(session, ids or [-1])
+
+    contributions = _contributions(latest, by_post)
+    campaign = pd.concat([_totals(contributions, events, streams), _daily(gains, events, streams)], ignore_index=True)
+    campaign = _with_engagements(campaign.reindex(columns=["release_id", *CAMPAIGN_COLUMNS]))
+    filled = ["post_platforms", "presaves", "clicks"]
+    campaign[filled] = campaign[filled].fillna(0).astype("int64")
+    for column in [*COUNTS, "engagements", "streams"]:
+        campaign[column] = campaign[column].astype("Int64")
+    campaign["release_id"] = campaign["release_id"].astype("int64")
+    # Totals first, then the days in order; within a day platforms alphabetically ('all' first).
+    campaign = campaign.sort_values(["release_id", "day", "platform"], na_position="first", key=_day_key)
+    return Rollups(now, campaign.reset_index(drop=True), contributions)
+
+
+def _day_key(column: pd.Series) -> pd.Series:
+    return column.map(lambda d: d.toordinal() if isinstance(d, date) else -1) if column.name == "day" else column
+
+
+def compute_rollup(session: Session, release_id: int) -> ReleaseRollup | None:
+    if session.get(Release, release_id) is None:
+        return None
+    return compute_rollups(session, [release_id]).release(release_id)
+
+
+@dataclass(frozen=True)
+class RollupReport:
+    releases: int
+    campaign_rows: int
+    contribution_rows: int
+
+
+def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
+    """PostgreSQL's COPY: hundreds of thousands of roll-up rows in a second, where INSERTs take many."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="")
+    buffer.seek(0)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+
+
+def _insert(session: Session, model: Any, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, model.__tablename__, frame)
+    else:
+        session.execute(insert(model), _records(frame))
+
+
+def write_rollups(session: Session, release_ids: Sequence[int]) -> RollupReport:
+    """Recompute the releases and replace their rows in both tables, in the caller's transaction."""
+    ids = sorted(set(release_ids))
+    # Lock the releases first (FOR NO KEY UPDATE: posts may still be tagged with them meanwhile), so a
+    # concurrent run of the same release waits and then computes from what this one committed.
+    locked = session.scalars(
+        select(Release.id).where(Release.id.in_(ids)).order_by(Release.id).with_for_update(key_share=True)
+    ).all()
+    rollups = compute_rollups(session, locked)
+    session.execute(delete(ReleaseCampaignRollup).where(ReleaseCampaignRollup.release_id.in_(ids)))
+    session.execute(delete(ReleasePostContribution).where(ReleasePostContribution.release_id.in_(ids)))
+    stamp = rollups.computed_at.isoformat() if session.get_bind().dialect.name == "postgresql" else rollups.computed_at
+    campaign = rollups.campaign.assign(computed_at=stamp)
+    contributions = rollups.contributions.assign(computed_at=stamp)
+    _insert(session, ReleaseCampaignRollup, campaign)
+    _insert(session, ReleasePostContribution, contributions)
+    return RollupReport(len(locked), len(campaign), len(contributions))
+
+
+def rollup_releases(sessions: sessionmaker[Session], release_ids: Sequence[int]) -> RollupReport:
+    with sessions.begin() as session:
+        return write_rollups(session, release_ids)
