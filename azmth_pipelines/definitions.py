@@ -34,3 +34,9 @@ defs = dg.Definitions(
     sensors=all_sensors(),
     resources={"database": DatabaseResource(), **platform_resources()},
 )
+
+
+def publish_job_with_resources() -> dg.JobDefinition:
+    """The publish job with its resources bound, importable by name: what a multiprocess or cluster executor
+    rebuilds in each step process (dg.build_reconstructable_job("azmth_pipelines.definitions", this name))."""
+    return defs.resolve_job_def("publish_job")
