@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from azmth_pipelines.media.probe import MediaProbe
 from azmth_pipelines.publishing.outcomes import Outcome
 from azmth_pipelines.vocabulary import MediaKind, Platform
 
@@ -13,7 +12,6 @@ from azmth_pipelines.vocabulary import MediaKind, Platform
 class JobMedia:
     kind: MediaKind
     path: Path  # the stored original; publishers derive per-platform copies (crop, silent audio) from it
-    probe: MediaProbe
     crop: dict[str, Any] | None = None
 
 

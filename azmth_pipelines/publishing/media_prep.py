@@ -6,8 +6,10 @@ only (the runner records it as a permanent error) and the other platforms publis
 """
 
 import asyncio
+import json
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from azmth_pipelines.media.checks import MediaProblem, blocking, check_media
@@ -84,6 +86,13 @@ def _prepare(
     return PreparedMedia(item.kind, stored.path, stored.url, probe, stored.content_type)
 
 
+@lru_cache(maxsize=4096)
+def _prepared(key: tuple[Path, int, MediaKind, str, Platform, Path, str, str, int | None]) -> PreparedMedia:
+    path, _mtime, kind, crop, platform, root, public_url, placement, max_duration_s = key
+    item = JobMedia(kind, path, json.loads(crop))
+    return _prepare(item, platform, MediaStore(root, public_url), placement, max_duration_s)
+
+
 async def prepare_media(
     item: JobMedia,
     platform: Platform,
@@ -92,8 +101,24 @@ async def prepare_media(
     placement: str = "feed",
     tiktok_max_duration_s: int | None = None,
 ) -> PreparedMedia:
-    # Pillow and ffmpeg work off the event loop, so other platforms' calls keep flowing meanwhile.
-    return await asyncio.to_thread(_prepare, item, platform, store, placement, tiktok_max_duration_s)
+    # The same file goes to many posts and platforms: prepared once per (file, platform, crop, placement), the
+    # result lives in the content-addressed store. Pillow and ffmpeg run off the event loop meanwhile.
+    key = (
+        item.path,
+        item.path.stat().st_mtime_ns,
+        item.kind,
+        json.dumps(item.crop, sort_keys=True),
+        platform,
+        store.root,
+        store.public_url,
+        placement,
+        tiktok_max_duration_s,
+    )
+    prepared = await asyncio.to_thread(_prepared, key)
+    if not prepared.path.exists():  # the store was cleaned since: prepare again
+        _prepared.cache_clear()
+        prepared = await asyncio.to_thread(_prepared, key)
+    return prepared
 
 
 async def handoff_for(item: JobMedia, store: MediaStore, *, placement: str, caption: str) -> Handoff:

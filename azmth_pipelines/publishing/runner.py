@@ -22,7 +22,6 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.media.probe import probe_file
 from azmth_pipelines.platforms.errors import PlatformError
 from azmth_pipelines.publishing.captions import caption_problem
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
@@ -226,8 +225,10 @@ class PublishRunner:
 
     def _job_media(self, kind: MediaKind, stored_path: str, crop: dict[str, Any] | None) -> JobMedia:
         path = self._media_root / stored_path
-        try:
-            probe = probe_file(path)
-        except MediaError as exc:
-            raise Preflight(Failed.permanent(str(exc), "media")) from None
-        return JobMedia(kind=kind, path=path, probe=probe, crop=crop)
+        if not path.is_file():
+            raise Preflight(
+                Failed.permanent(
+                    f"the media file {stored_path} is missing from the media store; upload it again", "media"
+                )
+            )
+        return JobMedia(kind=kind, path=path, crop=crop)
