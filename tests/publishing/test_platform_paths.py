@@ -107,3 +107,19 @@ def test_a_too_long_caption_for_threads_fails_before_any_call(studio: Studio) ->
     entry = studio.per_platform(post_id)["threads"]
     assert entry["state"] == "failed"
     assert "Threads: caption is 600 characters; at most 500" in entry["last_error"]["message"]
+
+
+def test_instagrams_publishing_cap_is_read_live_and_the_rest_wait_for_a_later_tick(studio: Studio) -> None:
+    studio.sandbox.set_limits(instagram_quota_total=1)
+    first = studio.post(["instagram"], media=[studio.media.portrait_jpeg], body="First of the day")
+    second = studio.post(["instagram"], media=[studio.media.portrait_jpeg], body="Second of the day")
+    studio.tick(AFTER_T0)
+    states = sorted(studio.per_platform(p)["instagram"]["state"] for p in (first, second))
+    assert states == ["published", "retrying"]
+    waiting = next(
+        studio.per_platform(p)["instagram"]
+        for p in (first, second)
+        if studio.per_platform(p)["instagram"]["state"] == "retrying"
+    )
+    assert waiting["last_error"]["message"] == "Instagram publishing limit reached: 1 of 1 posts in 24 hours"
+    assert len(studio.published(Platform.INSTAGRAM)) == 1

@@ -8,13 +8,14 @@ from contextlib import suppress
 from typing import Any
 
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.platforms.errors import PermanentError, PlatformError, RateLimited
+from azmth_pipelines.platforms.errors import PermanentError, PlatformError
 from azmth_pipelines.platforms.instagram.client import InstagramClient
 from azmth_pipelines.platforms.instagram.errors import container_error
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import PreparedMedia, handoff_for, prepare_media
 from azmth_pipelines.publishing.outcomes import HandedOff, NotPublished, Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.publishers.per_account import PublishingQuota
 from azmth_pipelines.publishing.publishers.polling import (
     EXPIRED,
     FINISHED,
@@ -31,6 +32,11 @@ class InstagramPublisher:
     def __init__(self, client: InstagramClient, store: MediaStore) -> None:
         self._client = client
         self._store = store
+        self._quota = PublishingQuota(
+            lambda job: client.publishing_limit(job.access_token, job.account_id),
+            platform=Platform.INSTAGRAM.value,
+            code="content_publishing_limit",
+        )
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         if not job.media:
@@ -46,7 +52,7 @@ class InstagramPublisher:
         prepared = [
             await prepare_media(item, Platform.INSTAGRAM, self._store, placement=placement) for item in job.media
         ]
-        await self._check_quota(job)
+        await self._quota.take(job)
         container_id = await self._create_container(job, prepared, placement)
         await checkpoint(Stage.PREPARED, {"container_id": container_id})
         await self._wait_until_finished(job, container_id)
@@ -70,17 +76,6 @@ class InstagramPublisher:
                     )
             return Unconfirmed(f"Instagram published container {container_id} but its media is not among the latest")
         return NotPublished(f"container {container_id} is {status.status_code}: it was never published")
-
-    async def _check_quota(self, job: PublishJob) -> None:
-        # Read the cap rather than guess it: the docs say both 50 and 100 posts per 24 h.
-        limit = await self._client.publishing_limit(job.access_token, job.account_id)
-        if limit.quota_total is not None and limit.quota_usage >= limit.quota_total:
-            raise RateLimited(
-                f"Instagram publishing limit reached: {limit.quota_usage} of {limit.quota_total} posts in 24 hours",
-                platform=Platform.INSTAGRAM.value,
-                code="content_publishing_limit",
-                user_message="Instagram allows a limited number of API posts per day; this one goes out later.",
-            )
 
     async def _create_container(self, job: PublishJob, prepared: list[PreparedMedia], placement: str) -> str:
         token, account = job.access_token, job.account_id

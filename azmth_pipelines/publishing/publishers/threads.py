@@ -3,13 +3,13 @@
 from typing import Any
 
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.platforms.errors import RateLimited
 from azmth_pipelines.platforms.threads.client import ThreadsClient
 from azmth_pipelines.platforms.threads.errors import container_error
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import PreparedMedia, prepare_media
 from azmth_pipelines.publishing.outcomes import NotPublished, Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.publishers.per_account import PublishingQuota
 from azmth_pipelines.publishing.publishers.polling import (
     EXPIRED,
     FINISHED,
@@ -26,16 +26,15 @@ class ThreadsPublisher:
     def __init__(self, client: ThreadsClient, store: MediaStore) -> None:
         self._client = client
         self._store = store
+        self._quota = PublishingQuota(
+            lambda job: client.publishing_limit(job.access_token, job.account_id),
+            platform=Platform.THREADS.value,
+            code="threads_publishing_limit",
+        )
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         prepared = [await prepare_media(item, Platform.THREADS, self._store) for item in job.media]
-        limit = await self._client.publishing_limit(job.access_token, job.account_id)
-        if limit.quota_total is not None and limit.quota_usage >= limit.quota_total:
-            raise RateLimited(
-                f"Threads publishing limit reached: {limit.quota_usage} of {limit.quota_total} posts in 24 hours",
-                platform=Platform.THREADS.value,
-                code="threads_publishing_limit",
-            )
+        await self._quota.take(job)
         container_id = await self._create_container(job, prepared)
         await checkpoint(Stage.PREPARED, {"container_id": container_id})
         status = await poll_until(

@@ -18,6 +18,7 @@ from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import prepare_media
 from azmth_pipelines.publishing.outcomes import Outcome, Published, SentToInbox, Unconfirmed
+from azmth_pipelines.publishing.publishers.per_account import PerAccount
 from azmth_pipelines.publishing.publishers.polling import poll_until
 from azmth_pipelines.vocabulary import MediaKind, Platform, TikTokMode
 
@@ -32,6 +33,8 @@ class TikTokPublisher:
     def __init__(self, client: TikTokClient, store: MediaStore) -> None:
         self._client = client
         self._store = store
+        # creator_info allows 20 requests a minute per token: one read per account per run.
+        self._creator_info = PerAccount(lambda job: client.creator_info(job.access_token))
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         if not job.media:
@@ -43,7 +46,7 @@ class TikTokPublisher:
         inbox = job.options.get("mode") == TikTokMode.INBOX.value
         privacy, max_duration = None, None
         if not inbox:
-            info = await self._client.creator_info(job.access_token)
+            info = await self._creator_info.get(job)
             privacy = _privacy(job.options.get("privacy_level"), info.privacy_level_options)
             max_duration = info.max_video_post_duration_sec
         if job.media[0].kind is MediaKind.VIDEO:
