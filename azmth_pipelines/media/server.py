@@ -10,6 +10,11 @@ import time
 from pathlib import Path
 
 import uvicorn
+
+# StaticFiles opens files with anyio.open_file, which anyio imports lazily on first use. Resolving it here, at
+# import time in the importing thread, keeps that import out of the server thread, where it raced with imports
+# in the main thread (seen under pytest: "SystemError: AST constructor recursion depth mismatch").
+from anyio import open_file as _resolve_anyio_open_file  # noqa: F401
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
