@@ -23,6 +23,7 @@ from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.platforms.errors import PlatformError
+from azmth_pipelines.platforms.redaction import redact_text
 from azmth_pipelines.publishing.captions import caption_problem
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
 from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
@@ -139,6 +140,7 @@ class PublishRunner:
                 return Unconfirmed(f"could not check the interrupted attempt: {refused.outcome.error.message}")
             return refused.outcome
         publisher = self._publishers[claim.platform]
+        reached: list[str] = []  # stages this attempt committed
         try:
             if claim.reconcile_stage is not None:
                 if claim.reconcile_stage != Stage.PUBLISH_REQUESTED:
@@ -148,6 +150,7 @@ class PublishRunner:
             async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
                 # Off the event loop: a commit may wait for SQLite's write lock while other platforms' calls go on.
                 await asyncio.to_thread(self._ledger.checkpoint, claim, stage, remote_ids)
+                reached.append(stage)
 
             return await publisher.publish(job, checkpoint)
         except PlatformError as error:
@@ -159,6 +162,14 @@ class PublishRunner:
             if not message.startswith(claim.platform.label):
                 message = f"{claim.platform.label}: {message}"
             return Failed.permanent(message, error.code)
+        except Exception as error:
+            # A bug or an answer nobody documented: finish the attempt rather than leave it to a lease, and never
+            # retry blindly once the platform may have been asked to publish.
+            log.exception("post %s %s: unexpected error", claim.post_id, claim.platform.value)
+            detail = redact_text(f"{type(error).__name__}: {error}")
+            if claim.reconcile_stage is not None or Stage.PUBLISH_REQUESTED in reached:
+                return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
+            return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
     def _load_job(self, claim: Claim) -> PublishJob:
         with self._sessions() as session:
