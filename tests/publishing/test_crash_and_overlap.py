@@ -45,9 +45,9 @@ def _attempt_count() -> int:
         return session.scalar(select(func.count()).select_from(PublishAttempt)) or 0
 
 
-def _make_posts(studio: Studio, count: int) -> list[int]:
+def _make_posts(studio: Studio, count: int, first: int = 0) -> list[int]:
     posts = []
-    for index in range(count):
+    for index in range(first, first + count):
         platforms = PLATFORM_SETS[index % len(PLATFORM_SETS)]
         media = [studio.media.portrait_jpeg] if {"instagram", "tiktok"} & set(platforms) else []
         posts.append(studio.post(platforms, media=media, body=f"Post number {index} of the crash test"))
@@ -73,18 +73,21 @@ def _assert_every_platform_settled(studio: Studio, posts: list[int]) -> dict[str
 
 
 def test_runs_killed_at_random_points_never_post_anything_twice(studio: Studio) -> None:
-    posts = _make_posts(studio, 12)
-    total = sum(len(studio.row(p).platforms) for p in posts)
     # Slow every platform call down so a kill lands mid-publish: between claim, upload and publish calls.
     for platform in Platform:
-        studio.sandbox.set_fault(platform.value, "latency", "40..120")
+        studio.sandbox.set_fault(platform.value, "latency", "60..150")
     rng = random.Random(20261128)
     now = AFTER_T0
+    posts: list[int] = []
     kills = 0
-    for _ in range(3):
+    for round_ in range(3):
+        # Fresh posts each round, so every killed run has work in flight besides the dead runs' leftovers.
+        fresh = _make_posts(studio, 6, first=6 * round_)
+        posts += fresh
+        new_work = sum(len(studio.row(p).platforms) for p in fresh)
         process = _tick_process(now)
         # Kill once the run has claimed a random number more platform posts: mid-publish, wherever that lands.
-        target = _attempt_count() + rng.randint(1, total // 3)
+        target = _attempt_count() + rng.randint(1, new_work // 2)
         while process.poll() is None and _attempt_count() < target:
             time.sleep(0.02)
         time.sleep(rng.uniform(0.0, 0.3))
