@@ -1,5 +1,6 @@
 """Engines and sessions for the shared database (SQLite by default, PostgreSQL via AZMTH_DATABASE_URL)."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -36,11 +37,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    # SQLite has no row locks: a deferred transaction reads, then another writer commits, then ours
-    # overwrites it (a lost update of per_platform). BEGIN IMMEDIATE takes the write lock up front, so
-    # read-modify-write transactions run one at a time, as FOR UPDATE makes them on PostgreSQL.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriteTurns:
+    """Transactions of one process take turns on a lock before BEGIN IMMEDIATE. SQLite's own busy handler
+    waits by sleeping and re-trying (naps of up to 100 ms), so threads queued on the file lock sat idle long
+    after it was free: the publish tick spent most of its time there. A lock wakes the next one at once.
+    Other processes (the CLI, a second run) still meet at SQLite's lock and its busy timeout."""
+
+    BUSY_TIMEOUT_S = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder = threading.local()  # the connection whose transaction holds the turn, per thread
+
+    def begin(self, connection: Any) -> None:
+        # A second connection opened inside a transaction of the same thread waits at SQLite, as before.
+        take = getattr(self._holder, "connection", None) is None
+        if take:
+            if not self._lock.acquire(timeout=self.BUSY_TIMEOUT_S):
+                raise TimeoutError(f"no database write turn within {self.BUSY_TIMEOUT_S:.0f} s")
+            self._holder.connection = connection
+        try:
+            # SQLite has no row locks: a deferred transaction reads, then another writer commits, then ours
+            # overwrites it (a lost update of per_platform). BEGIN IMMEDIATE takes the write lock up front, so
+            # read-modify-write transactions run one at a time, as FOR UPDATE makes them on PostgreSQL.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Any) -> None:
+        # Called as COMMIT or ROLLBACK is about to run; the next holder's BEGIN waits those microseconds at SQLite.
+        if getattr(self._holder, "connection", None) is connection:
+            self._holder.connection = None
+            self._lock.release()
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -51,7 +80,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _begin_immediate)
+        turns = _WriteTurns()
+        event.listen(engine, "begin", turns.begin)
+        event.listen(engine, "commit", turns.end)
+        event.listen(engine, "rollback", turns.end)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

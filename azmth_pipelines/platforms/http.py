@@ -5,6 +5,7 @@ A client subclasses `PlatformClient`, calls `_send` and then applies its own pla
 `TransientError` / `MalformedResponse` here, already redacted.
 """
 
+import asyncio
 import email.utils
 import json
 import time
@@ -17,6 +18,7 @@ import httpx
 from azmth_pipelines.platforms import log_redaction
 from azmth_pipelines.platforms.errors import MalformedResponse, TransientError
 from azmth_pipelines.platforms.redaction import redact_text
+from azmth_pipelines.platforms.transport import pooled_transport
 
 # httpx logs every request URL at INFO, and Meta's documented calls carry tokens in the URL.
 log_redaction.install()
@@ -26,12 +28,13 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Uploading a 64 MB chunk on a slow uplink takes minutes; the write timeout is per socket write, not total.
 UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=30.0)
 
-# Response headers worth keeping on an error (rate-limit state and request ids), not the whole set.
-# httpx's pool degrades with many open connections on one client (measured against the sandbox at 100 ms:
-# 64 requests in flight on 16 connections 151 req/s, on 32 connections 284 req/s, on 64 connections 97 req/s).
-# More requests than this wait for a connection instead of opening one.
-CONNECTION_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+# Connections per client. httpcore scans every pooled connection on each request, so more connections cost CPU
+# on every call: measured against the sandbox at 100 ms with callers waiting outside the pool, 16 connections
+# per client served the most requests per CPU second (transport.py has the figures). A 100 ms platform still
+# gets 160 calls/s per platform from 16 connections.
+CONNECTION_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
 
+# Response headers worth keeping on an error (rate-limit state and request ids), not the whole set.
 _KEPT_HEADER_PREFIXES = ("x-rate-limit", "x-app-limit", "x-user-limit", "retry-after", "x-fb-", "x-tt-")
 _KEPT_HEADERS = frozenset(
     {"x-business-use-case-usage", "x-app-usage", "content-type", "content-range", "www-authenticate"}
@@ -101,12 +104,14 @@ class PlatformClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
-            transport=transport,
+            transport=transport or pooled_transport(CONNECTION_LIMITS),
             # Platforms answer API calls directly; a redirect would be a misconfigured base URL.
             follow_redirects=False,
             headers={"User-Agent": "azmth-pipelines"},
             limits=CONNECTION_LIMITS,
         )
+        # Calls beyond the pool's size wait here, in FIFO order, rather than in httpcore's queue (see transport.py).
+        self._in_flight = asyncio.Semaphore(CONNECTION_LIMITS.max_connections)
 
     async def __aenter__(self) -> Self:
         return self
@@ -131,7 +136,8 @@ class PlatformClient:
         shown_url = redact_text(url, secrets)
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
-            response = await self._http.request(method, url, **kwargs, **extra)
+            async with self._in_flight:
+                response = await self._http.request(method, url, **kwargs, **extra)
         except httpx.TransportError as exc:
             # Raised "from None": httpx exceptions carry the request, whose URL may hold a token.
             raise TransientError(

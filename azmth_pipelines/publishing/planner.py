@@ -1,5 +1,7 @@
 """Which (post, platform) pairs a window has to work now, and which windows have work at all."""
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,3 +73,17 @@ def shard_items(items: list[WorkItem], shard_count: int) -> list[list[WorkItem]]
     for item in items:
         shards[item.artist_id % len(shards)].append(item)
     return [s for s in shards if s]
+
+
+def round_robin_by_account(items: list[WorkItem]) -> Iterator[WorkItem]:
+    """One item of each (artist, platform) in turn, each account's items in their original order: a bounded
+    window of work then spans many accounts instead of queueing behind one account's limit."""
+    queues: dict[tuple[int, Platform], deque[WorkItem]] = {}
+    for item in items:
+        queues.setdefault((item.artist_id, item.platform), deque()).append(item)
+    while queues:
+        for key in list(queues):
+            queue = queues[key]
+            yield queue.popleft()
+            if not queue:
+                del queues[key]

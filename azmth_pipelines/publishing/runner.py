@@ -28,7 +28,7 @@ from azmth_pipelines.publishing.captions import caption_problem
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
 from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
 from azmth_pipelines.publishing.outcomes import ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
-from azmth_pipelines.publishing.planner import WorkItem
+from azmth_pipelines.publishing.planner import WorkItem, round_robin_by_account
 from azmth_pipelines.publishing.scopes import missing_write_scope
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
@@ -97,15 +97,27 @@ class PublishRunner:
         self._run_id = run_id
         self._manual = manual
         self._clock = clock
+        self._per_platform = per_platform_concurrency
         self._platform_slots = {p: asyncio.Semaphore(per_platform_concurrency) for p in Platform}
         self._per_account = per_account_concurrency
         self._account_slots: dict[tuple[int, Platform], asyncio.Semaphore] = {}
 
     async def run(self, items: list[WorkItem]) -> RunSummary:
+        """Work every item; at most as many at once as the platforms' slots hold, so memory does not grow with
+        the window's size, and in an order that keeps every platform and account busy from the start."""
         summary = RunSummary()
-        results = await asyncio.gather(*(self._guarded(item) for item in items))
-        for item, outcome in zip(items, results, strict=True):
-            summary.add(item, outcome)
+        in_flight = asyncio.Semaphore(self._per_platform * len({item.platform for item in items}) or 1)
+
+        async def one(item: WorkItem) -> None:
+            try:
+                summary.add(item, await self._guarded(item))
+            finally:
+                in_flight.release()
+
+        async with asyncio.TaskGroup() as tasks:
+            for item in round_robin_by_account(items):
+                await in_flight.acquire()
+                tasks.create_task(one(item))
         return summary
 
     async def _guarded(self, item: WorkItem) -> Outcome | None:
@@ -114,17 +126,19 @@ class PublishRunner:
             return await self.work(item)
 
     async def work(self, item: WorkItem) -> Outcome | None:
-        claim = await asyncio.to_thread(
-            self._ledger.claim,
+        claimed = await asyncio.to_thread(
+            self._ledger.claim_then,
             item.post_id,
             item.platform,
+            self._read_job,
             now=self._clock(),
             run_id=self._run_id,
             manual=self._manual,
         )
-        if claim is None:
+        if claimed is None:
             return None
-        outcome = await self._attempt(claim)
+        claim, job = claimed
+        outcome = await self._attempt(claim, job)
         await asyncio.to_thread(self._ledger.finish, claim, outcome, now=self._clock())
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
@@ -132,13 +146,11 @@ class PublishRunner:
             return await self.work(item)
         return outcome
 
-    async def _attempt(self, claim: Claim) -> Outcome:
-        try:
-            job = await asyncio.to_thread(self._load_job, claim)
-        except Preflight as refused:
+    async def _attempt(self, claim: Claim, job: PublishJob | Failed) -> Outcome:
+        if isinstance(job, Failed):
             if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
-                return Unconfirmed(f"could not check the interrupted attempt: {refused.outcome.error.message}")
-            return refused.outcome
+                return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
+            return job
         publisher = self._publishers[claim.platform]
         reached: list[str] = []  # stages this attempt committed
         try:
@@ -171,68 +183,69 @@ class PublishRunner:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
-    def _load_job(self, claim: Claim) -> PublishJob:
-        with self._sessions() as session:
-            post = session.get(ContentPost, claim.post_id)
-            assert post is not None
-            platform = claim.platform
-            options = effective(post.platform_options, platform)
-            caption = resolved_caption(post, platform)
-            media = [
-                self._job_media(m.asset.kind, m.asset.stored_path, (m.crops or {}).get(platform.value))
-                for m in post.media
-            ]
-            problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
-            if problem is not None:
-                raise Preflight(Failed.permanent(problem, "caption"))
-            connection = session.scalars(
-                select(SocialConnection).where(
-                    SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform
-                )
-            ).one_or_none()
-            if connection is None:
-                raise Preflight(
-                    Failed.permanent(
-                        f"Connect {platform.label} first: the artist has no {platform.label} connection",
-                        "not_connected",
-                    )
-                )
-            if connection.status is ConnectionStatus.NEEDS_RECONNECT:
-                raise Preflight(
-                    Failed.permanent(connection.status_reason or f"Reconnect {platform.label}", "needs_reconnect")
-                )
-            scope = missing_write_scope(platform, options, set(connection.granted_scopes or []), bool(media))
-            if scope is not None:
-                raise Preflight(
-                    Failed(
-                        error=ErrorInfo(
-                            message=f"the {platform.label} connection lacks the publishing permission {scope}"
-                        ),
-                        retryable=False,
-                        needs_reconnect=True,
-                        reconnect_scope=scope,
-                    )
-                )
-            try:
-                token = self._cipher.decrypt(connection.access_token_ciphertext)
-            except TokenDecryptionError as exc:
-                raise Preflight(
-                    Failed(error=ErrorInfo(message=str(exc)), retryable=False, needs_reconnect=True)
-                ) from None
-            return PublishJob(
-                post_id=post.id,
-                artist_id=post.artist_id,
-                platform=platform,
-                caption=caption,
-                options=options,
-                media=media,
-                account_id=connection.external_account_id,
-                access_token=token or "",
-                granted_scopes=frozenset(connection.granted_scopes or []),
-                x_access_tier=connection.x_access_tier,
-                attempt_number=claim.attempt_number,
-                manual=claim.manual,
+    def _read_job(self, session: Session, claim: Claim) -> PublishJob | Failed:
+        """What the attempt needs, read in the claim's transaction; or why it cannot start."""
+        try:
+            return self._load_job(session, claim)
+        except Preflight as refused:
+            return refused.outcome
+
+    def _load_job(self, session: Session, claim: Claim) -> PublishJob:
+        post = session.get(ContentPost, claim.post_id)
+        assert post is not None
+        platform = claim.platform
+        options = effective(post.platform_options, platform)
+        caption = resolved_caption(post, platform)
+        media = [
+            self._job_media(m.asset.kind, m.asset.stored_path, (m.crops or {}).get(platform.value)) for m in post.media
+        ]
+        problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
+        if problem is not None:
+            raise Preflight(Failed.permanent(problem, "caption"))
+        connection = session.scalars(
+            select(SocialConnection).where(
+                SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform
             )
+        ).one_or_none()
+        if connection is None:
+            raise Preflight(
+                Failed.permanent(
+                    f"Connect {platform.label} first: the artist has no {platform.label} connection",
+                    "not_connected",
+                )
+            )
+        if connection.status is ConnectionStatus.NEEDS_RECONNECT:
+            raise Preflight(
+                Failed.permanent(connection.status_reason or f"Reconnect {platform.label}", "needs_reconnect")
+            )
+        scope = missing_write_scope(platform, options, set(connection.granted_scopes or []), bool(media))
+        if scope is not None:
+            raise Preflight(
+                Failed(
+                    error=ErrorInfo(message=f"the {platform.label} connection lacks the publishing permission {scope}"),
+                    retryable=False,
+                    needs_reconnect=True,
+                    reconnect_scope=scope,
+                )
+            )
+        try:
+            token = self._cipher.decrypt(connection.access_token_ciphertext)
+        except TokenDecryptionError as exc:
+            raise Preflight(Failed(error=ErrorInfo(message=str(exc)), retryable=False, needs_reconnect=True)) from None
+        return PublishJob(
+            post_id=post.id,
+            artist_id=post.artist_id,
+            platform=platform,
+            caption=caption,
+            options=options,
+            media=media,
+            account_id=connection.external_account_id,
+            access_token=token or "",
+            granted_scopes=frozenset(connection.granted_scopes or []),
+            x_access_tier=connection.x_access_tier,
+            attempt_number=claim.attempt_number,
+            manual=claim.manual,
+        )
 
     def _job_media(self, kind: MediaKind, stored_path: str, crop: dict[str, Any] | None) -> JobMedia:
         path = self._media_root / stored_path

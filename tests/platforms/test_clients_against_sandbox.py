@@ -111,11 +111,14 @@ async def test_x_post_with_uploaded_image_then_metrics(sandbox, public_media):
     account = sandbox.create_account("x", "band_x")
     token = account.access_token
     async with XClient(max_poll_interval_s=0.05) as x:
-        upload = await x.upload_media(
+        chunked = await x.upload_media(
             token, public_media.directory / "square.jpg", media_type="image/jpeg", media_category="tweet_image"
         )
-        upload = await x.wait_for_media(token, upload, max_wait_s=30)
-        post = await x.create_post(token, "Launch day!", media_ids=[upload.id])
+        chunked = await x.wait_for_media(token, chunked, max_wait_s=30)
+        simple = await x.wait_for_media(
+            token, await x.upload_image(token, public_media.directory / "square.jpg", media_type="image/jpeg")
+        )
+        post = await x.create_post(token, "Launch day!", media_ids=[chunked.id, simple.id])
         read = await x.tweets(token, [post.id, "1"])
         me = await x.me(token)
     assert read.available

@@ -278,6 +278,22 @@ async def test_media_upload_uses_dedicated_endpoints_in_segments_and_polls_statu
     assert upload.state == "pending" and done.ready
 
 
+async def test_image_upload_is_one_multipart_call(tmp_path: Path):
+    image = tmp_path / "cover.jpg"
+    image.write_bytes(b"\xff\xd8jpeg bytes")
+    canned = Canned(Reply(200, {"data": {"id": "1899012000000000001", "media_key": "3_1899012000000000001"}}))
+    async with client_for(canned) as x:
+        upload = await x.upload_image(TOKEN, image, media_type="image/jpeg")
+    [request] = canned.requests
+    body = request.read()
+    assert (request.method, request.url.path) == ("POST", "/2/media/upload")
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    assert b'name="media_category"\r\n\r\ntweet_image' in body
+    assert b'name="media"' in body and b"\xff\xd8jpeg bytes" in body
+    assert b"command" not in body  # the legacy INIT/APPEND/FINALIZE form is not used
+    assert upload.id == "1899012000000000001" and upload.ready
+
+
 async def test_failed_media_processing_is_permanent():
     failed = {
         "data": {

@@ -90,7 +90,24 @@ class XClient(PlatformClient):
             raise error
         return self._parse(answer, parse, secrets=(token,))
 
-    # --- Media upload: initialize -> append* -> finalize -> (status) ------------------------------
+    # --- Media upload: one call for a still image; initialize -> append* -> finalize -> (status) otherwise ---
+
+    async def upload_image(self, token: str, image: Path, *, media_type: str) -> MediaUpload:
+        """The simple upload (POST /2/media/upload, multipart `media`): one call, and one of the user's
+        media-upload requests per 24 h instead of three. X allows it for images up to 5 MB only."""
+        content = await asyncio.to_thread(image.read_bytes)
+        if not content:
+            raise ValueError(f"{image} is empty")
+        return await self._call(
+            token,
+            "POST",
+            "/2/media/upload",
+            data={"media_category": "tweet_image", "media_type": media_type},
+            files={"media": (image.name, content, media_type)},
+            scope=SCOPE_MEDIA_WRITE,
+            timeout=self.upload_timeout,
+            parse=MediaUpload.from_json,
+        )
 
     async def upload_media(
         self,

@@ -1,9 +1,10 @@
-"""X: upload media (images or one video), then POST /2/tweets."""
+"""X: upload media (images in one call each, GIFs and video in chunks), then POST /2/tweets."""
 
 from typing import Any
 
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.platforms.x.limits import IMAGE_MAX_BYTES
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import prepare_media
@@ -25,9 +26,14 @@ class XPublisher:
         for item in job.media:
             prepared = await prepare_media(item, Platform.X, self._store)
             category = _CATEGORY["gif" if prepared.probe.container == "gif" else item.kind]
-            upload = await self._client.upload_media(
-                job.access_token, prepared.path, media_type=prepared.content_type, media_category=category
-            )
+            if category == "tweet_image" and prepared.path.stat().st_size <= IMAGE_MAX_BYTES:
+                upload = await self._client.upload_image(
+                    job.access_token, prepared.path, media_type=prepared.content_type
+                )
+            else:
+                upload = await self._client.upload_media(
+                    job.access_token, prepared.path, media_type=prepared.content_type, media_category=category
+                )
             upload = await self._client.wait_for_media(job.access_token, upload)
             media_ids.append(upload.id)
         # X has no idempotency key: once this is committed, a dead run's tweet is "unconfirmed", never resent.
