@@ -117,14 +117,28 @@ class Ledger:
         run_id: str | None,
         manual: bool,
     ) -> tuple[Claim, T] | None:
-        """`claim`, and in the same transaction `then(session, claim)` (reading what the attempt needs):
-        one commit per claim instead of two, which counts when thousands of platform posts go out per tick."""
+        """`claim`, and in the same transaction `then(session, claim)` (reading what the attempt needs)."""
         try:
             with self._sessions.begin() as session:
-                claim = self._claim(session, post_id, platform, now=now, run_id=run_id, manual=manual)
-                return None if claim is None else (claim, then(session, claim))
+                return self.claim_in(session, post_id, platform, then, now=now, run_id=run_id, manual=manual)
         except IntegrityError:
             return None  # another run inserted the same attempt number first: it owns the work
+
+    def claim_in(
+        self,
+        session: Session,
+        post_id: int,
+        platform: Platform,
+        then: Callable[[Session, Claim], T],
+        *,
+        now: datetime,
+        run_id: str | None,
+        manual: bool,
+    ) -> tuple[Claim, T] | None:
+        """`claim_then` inside the caller's transaction (a group commit's savepoint); raises IntegrityError when
+        another run inserted the same attempt number first."""
+        claim = self._claim(session, post_id, platform, now=now, run_id=run_id, manual=manual)
+        return None if claim is None else (claim, then(session, claim))
 
     def _claim(
         self, session: Session, post_id: int, platform: Platform, *, now: datetime, run_id: str | None, manual: bool
@@ -208,30 +222,38 @@ class Ledger:
         )
 
     def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
-        """Commit how far the attempt got and the ids the platform gave so far (before the next call)."""
+        """Commit how far the attempt got and every id the platform gave it so far (before the next call)."""
         with self._sessions.begin() as session:
-            attempt = session.get(PublishAttempt, claim.attempt_id)
-            if attempt is None:
-                return
-            attempt.stage = stage
-            attempt.remote_ids = {**(attempt.remote_ids or {}), **remote_ids}
+            self.checkpoint_in(session, claim, stage, remote_ids)
+
+    def checkpoint_in(self, session: Session, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
+        # One UPDATE, nothing read: only the run holding the claim writes its attempt, so it knows all its ids.
+        session.execute(
+            update(PublishAttempt)
+            .where(PublishAttempt.id == claim.attempt_id)
+            .values(stage=stage, remote_ids=remote_ids)
+            .execution_options(synchronize_session=False)
+        )
 
     def finish(self, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
         """Record the attempt's end, move the platform's state and settle the post's status, atomically."""
         with self._sessions.begin() as session:
-            post = _lock_post(session, claim.post_id)
-            attempt = session.get(PublishAttempt, claim.attempt_id)
-            if post is None or attempt is None:
-                raise LookupError(f"post {claim.post_id} or attempt {claim.attempt_id} is gone")
-            entry = _entry(post, claim.platform)
-            if entry.current_attempt_id != claim.attempt_id or entry.state is not PlatformState.PUBLISHING:
-                return entry  # another run already settled this attempt
-            attempt.finished_at = now
-            attempt.stage = Stage.FINISHED
-            entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
-            _store_entry(post, claim.platform, entry)
-            post.status = settled_post_status(post)
-            return entry
+            return self.finish_in(session, claim, outcome, now=now)
+
+    def finish_in(self, session: Session, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
+        post = _lock_post(session, claim.post_id)
+        attempt = session.get(PublishAttempt, claim.attempt_id)
+        if post is None or attempt is None:
+            raise LookupError(f"post {claim.post_id} or attempt {claim.attempt_id} is gone")
+        entry = _entry(post, claim.platform)
+        if entry.current_attempt_id != claim.attempt_id or entry.state is not PlatformState.PUBLISHING:
+            return entry  # another run already settled this attempt
+        attempt.finished_at = now
+        attempt.stage = Stage.FINISHED
+        entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
+        _store_entry(post, claim.platform, entry)
+        post.status = settled_post_status(post)
+        return entry
 
     def _apply(
         self,

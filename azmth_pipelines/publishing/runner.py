@@ -1,6 +1,7 @@
 """Works a list of (post, platform) items with async concurrency: claim, publish or reconcile, record.
 
-Database calls are short and synchronous; they run in worker threads so the event loop keeps every
+Database writes are short and synchronous; they go through a group commit (db/group_commit.py), whose
+thread commits the units of many platform posts in one transaction while the event loop keeps every
 platform call in flight. Concurrency is bounded per platform and per account, so one artist's burst
 cannot starve the others or trip one account's rate limit.
 """
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from azmth_pipelines.db.group_commit import GroupCommit
 from azmth_pipelines.db.models import ContentPost, SocialConnection
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
@@ -108,45 +111,46 @@ class PublishRunner:
         summary = RunSummary()
         in_flight = asyncio.Semaphore(self._per_platform * len({item.platform for item in items}) or 1)
 
-        async def one(item: WorkItem) -> None:
+        async def one(item: WorkItem, commits: GroupCommit) -> None:
             try:
-                summary.add(item, await self._guarded(item))
+                summary.add(item, await self._guarded(item, commits))
             finally:
                 in_flight.release()
 
-        async with asyncio.TaskGroup() as tasks:
+        async with GroupCommit(self._sessions) as commits, asyncio.TaskGroup() as tasks:
             for item in round_robin_by_account(items):
                 await in_flight.acquire()
-                tasks.create_task(one(item))
+                tasks.create_task(one(item, commits))
         return summary
 
-    async def _guarded(self, item: WorkItem) -> Outcome | None:
+    async def _guarded(self, item: WorkItem, commits: GroupCommit) -> Outcome | None:
         account = self._account_slots.setdefault((item.artist_id, item.platform), asyncio.Semaphore(self._per_account))
         async with self._platform_slots[item.platform], account:
-            return await self.work(item)
+            return await self._work(item, commits)
 
-    async def work(self, item: WorkItem) -> Outcome | None:
-        claimed = await asyncio.to_thread(
-            self._ledger.claim_then,
-            item.post_id,
-            item.platform,
-            self._read_job,
-            now=self._clock(),
-            run_id=self._run_id,
-            manual=self._manual,
-        )
+    async def _work(self, item: WorkItem, commits: GroupCommit) -> Outcome | None:
+        now, ledger, run_id, manual = self._clock(), self._ledger, self._run_id, self._manual
+        try:
+            claimed = await commits.run(
+                lambda session: ledger.claim_in(
+                    session, item.post_id, item.platform, self._read_job, now=now, run_id=run_id, manual=manual
+                )
+            )
+        except IntegrityError:
+            return None  # another run inserted the same attempt number first: it owns the work
         if claimed is None:
             return None
         claim, job = claimed
-        outcome = await self._attempt(claim, job)
-        await asyncio.to_thread(self._ledger.finish, claim, outcome, now=self._clock())
+        outcome = await self._attempt(claim, job, commits)
+        now = self._clock()
+        await commits.run(lambda session: ledger.finish_in(session, claim, outcome, now=now))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
             # Proved never published: publish it now rather than a tick later (the new claim is a fresh attempt).
-            return await self.work(item)
+            return await self._work(item, commits)
         return outcome
 
-    async def _attempt(self, claim: Claim, job: PublishJob | Failed) -> Outcome:
+    async def _attempt(self, claim: Claim, job: PublishJob | Failed, commits: GroupCommit) -> Outcome:
         if isinstance(job, Failed):
             if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
                 return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
@@ -159,9 +163,12 @@ class PublishRunner:
                     return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
                 return await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
 
+            known: dict[str, Any] = {}  # the attempt's remote ids so far (a fresh attempt starts with none)
+
             async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
-                # Off the event loop: a commit may wait for SQLite's write lock while other platforms' calls go on.
-                await asyncio.to_thread(self._ledger.checkpoint, claim, stage, remote_ids)
+                known.update(remote_ids)
+                ids = dict(known)
+                await commits.run(lambda session: self._ledger.checkpoint_in(session, claim, stage, ids))
                 reached.append(stage)
 
             return await publisher.publish(job, checkpoint)

@@ -8,7 +8,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Meta asks to poll containers about once a minute for up to 5 minutes; most finish in seconds, so the
-# first checks come sooner and the interval grows to the documented pace.
+# first check comes half a second after the create call and the interval grows to the documented pace.
 FIRST_POLL_S = 0.5
 MAX_POLL_S = 60.0
 DEFAULT_DEADLINE_S = 300.0
@@ -26,10 +26,11 @@ async def poll_until(
     started = time.monotonic()
     wait = first_s
     while True:
+        # Wait first: a check right after the create or init call finds it still processing, a wasted call.
+        await asyncio.sleep(wait)
         result = await check()
         if done(result) or time.monotonic() - started + wait > deadline_s:
             return result
-        await asyncio.sleep(wait)
         wait = min(wait * 2, max_s)
 
 
