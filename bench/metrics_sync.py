@@ -10,9 +10,9 @@ cap lifted and L ms of latency injected on every metrics endpoint. The database 
 directory unless --database-url) gets one connected artist per 50 posts and N content_post rows, all
 published on the four platforms, bulk-inserted. Then `sync_nightly` runs twice on the same partition:
 once plain (throughput) and once under tracemalloc (peak Python memory; the re-run also replaces the
-partition). A bare httpx.AsyncClient then drives the same request mix at the same concurrency against
-the same sandbox: the ceiling our calls/s are compared with. Peak memory that stays flat from the small
-N to the large one shows the sync streams.
+partition). Bare httpx.AsyncClients then drive the same request mix against the same sandbox, one per
+platform at the same per-platform concurrency as the sync: the ceiling our calls/s are compared with.
+Peak memory that stays flat from the small N to the large one shows the sync streams.
 """
 
 import argparse
@@ -165,48 +165,51 @@ def seed_database(url: str, seed: dict) -> None:
 
 
 async def bare_httpx_ceiling(base_url: str, seed: dict, calls: int, concurrency: int) -> float:
-    """Calls/s of a bare AsyncClient doing the sync's request mix: per 100 posts, 100 Instagram and 100 Threads
-    insights calls, 5 TikTok queries of 20 ids and 1 X lookup of 100 ids, interleaved."""
+    """Calls/s of bare httpx.AsyncClients doing the sync's request mix the way the sync runs it: one client per
+    platform, each with `concurrency` connections and as many calls in flight. Per artist (50 posts): 50
+    Instagram and 50 Threads insights calls, 3 TikTok queries (20, 20 and 10 ids), 1 X lookup of 50 ids."""
     artist = seed["artists"][0]
-    first = seed["posts"][0][1]
-    tiktok_ids = [ids["tiktok"] for _, ids in seed["posts"][:20]]
-    x_ids = ",".join(ids["x"] for _, ids in seed["posts"][:100])
+    posts = seed["posts"][:POSTS_PER_ARTIST]
+    first = posts[0][1]
+    tiktok_ids = [ids["tiktok"] for _, ids in posts]
+    tiktok_bodies = [{"filters": {"video_ids": tiktok_ids[i : i + 20]}} for i in range(0, len(tiktok_ids), 20)]
+    x_ids = ",".join(ids["x"] for _, ids in posts)
     bearer = {p: {"Authorization": f"Bearer {artist[p]['token']}"} for p in PLATFORMS}
     fields = "id,view_count,like_count,comment_count,share_count"
     ig_metrics = "views,reach,likes,comments,shares,saved,total_interactions"
+    threads_params = {"metric": "views,likes,replies,reposts,quotes,shares", "access_token": artist["threads"]["token"]}
 
-    mix = [1, 2] * 100 + [0] * 5 + [3]
-    mix = [mix[(i * 37) % len(mix)] for i in range(len(mix))]  # spread the rare calls out
-
-    def request(client: httpx.AsyncClient, n: int):  # type: ignore[no-untyped-def]
-        match mix[n % len(mix)]:
-            case 0:
-                body = {"filters": {"video_ids": tiktok_ids}}
+    def request(client: httpx.AsyncClient, platform: str, n: int):  # type: ignore[no-untyped-def]
+        match platform:
+            case "tiktok":
+                body = tiktok_bodies[n % len(tiktok_bodies)]
                 return client.post(f"/tiktok/v2/video/query/?fields={fields}", json=body, headers=bearer["tiktok"])
-            case 1:
+            case "instagram":
                 path = f"/instagram/v25.0/{first['instagram']}/insights"
                 return client.get(path, params={"metric": ig_metrics}, headers=bearer["instagram"])
-            case 2:
-                params = {
-                    "metric": "views,likes,replies,reposts,quotes,shares",
-                    "access_token": artist["threads"]["token"],
-                }
-                return client.get(f"/threads/v1.0/{first['threads']}/insights", params=params)
+            case "threads":
+                return client.get(f"/threads/v1.0/{first['threads']}/insights", params=threads_params)
             case _:
                 params = {"ids": x_ids, "tweet.fields": "created_at,public_metrics"}
                 return client.get("/x/2/tweets", params=params, headers=bearer["x"])
 
+    per_artist = {"instagram": len(posts), "threads": len(posts), "tiktok": len(tiktok_bodies), "x": 1}
+    artists = max(1, calls // sum(per_artist.values()))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) as client:
-        counter = iter(range(calls))
 
-        async def worker() -> None:
-            for n in counter:
-                (await request(client, n)).raise_for_status()
+    async def platform_calls(platform: str) -> None:
+        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) as client:
+            counter = iter(range(per_artist[platform] * artists))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return calls / (time.perf_counter() - started)
+            async def worker() -> None:
+                for n in counter:
+                    (await request(client, platform, n)).raise_for_status()
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(platform_calls(platform) for platform in PLATFORMS))
+    return artists * sum(per_artist.values()) / (time.perf_counter() - started)
 
 
 def run_size(posts: int, args: argparse.Namespace) -> dict:
@@ -227,7 +230,8 @@ def run_size(posts: int, args: argparse.Namespace) -> dict:
             ).raise_for_status()
             url = args.database_url or f"sqlite:///{workdir / 'azmth.db'}"
             seed_database(url, seed)
-            seed["posts"] = seed["posts"][:100]  # all the ceiling needs; the rest is not held during the sync
+            # All the ceiling needs; the rest is not held during the sync.
+            seed["posts"] = seed["posts"][:POSTS_PER_ARTIST]
             settings = PullSettings(concurrency=args.concurrency, page_size=args.page_size)
             sessions = session_factory(url)
 
@@ -263,7 +267,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", default="2000,4000", help="N values, comma-separated (up to 100000).")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="Injected latency per metrics call.")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=16, help="Calls in flight per platform.")
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--database-url", default=None, help="Default: SQLite in a temporary directory.")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -273,7 +277,10 @@ def main() -> None:
         serve(args.serve, int(args.posts), args.seed_file)
         return
     sizes = [int(n) for n in args.posts.split(",")]
-    print(f"latency {args.latency_ms:g} ms per metrics call, concurrency {args.concurrency}, 4 platforms per post")
+    print(
+        f"latency {args.latency_ms:g} ms per metrics call, concurrency {args.concurrency} per platform, "
+        "4 platforms per post"
+    )
     header = (
         f"{'posts':>7} {'plat.posts':>10} {'seconds':>8} {'posts/s':>8} {'calls':>7} {'calls/s':>8} "
         f"{'httpx/s':>8} {'ours%':>6} {'rows/s':>8} {'peak MiB':>9} {'problems':>8}"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.metrics.clients import ClientFactories, open_clients
 from azmth_pipelines.metrics.credentials import CredentialBook
-from azmth_pipelines.metrics.pull import MetricsPuller, Snapshot
+from azmth_pipelines.metrics.pull import MetricsPuller, PagePull, Snapshot
 from azmth_pipelines.metrics.report import PullReport
 from azmth_pipelines.metrics.retry import RetryPolicy
 from azmth_pipelines.metrics.store import (
@@ -32,7 +32,7 @@ from azmth_pipelines.vocabulary import MetricSource
 @dataclass(frozen=True)
 class PullSettings:
     factories: ClientFactories | None = None
-    concurrency: int = 16
+    concurrency: int = 16  # calls in flight per platform
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int = DEFAULT_PAGE_SIZE
     clock: Callable[[], datetime] = utcnow
@@ -46,14 +46,34 @@ async def _pull_pages(
     report: PullReport,
     keep: Callable[[list[Snapshot]], None],
 ) -> None:
+    """Pull page after page, reading the next page while the calls of the one before are in flight.
+
+    Reading a page (its query, its credentials) and keeping the previous page's rows block the event loop;
+    one page behind, they no longer leave every connection idle between pages. At most two pages are held,
+    and pages are reported and kept in their order."""
     started = time.perf_counter()
     credentials = CredentialBook(sessions, cipher)
     async with open_clients(settings.factories) as clients:
         puller = MetricsPuller(clients, concurrency=settings.concurrency, retry=settings.retry, clock=settings.clock)
-        for page in pages:
-            pulled = await puller.pull(page, credentials)
-            report.add_page(len(page), pulled)
+        pending: list[tuple[int, asyncio.Task[PagePull]]] = []
+
+        async def take_oldest() -> None:
+            size, task = pending.pop(0)
+            pulled = await task
+            report.add_page(size, pulled)
             keep(pulled.snapshots)
+
+        try:
+            for page in pages:
+                pending.append((len(page), asyncio.create_task(puller.pull(page, credentials))))
+                if len(pending) > 1:
+                    await take_oldest()
+            while pending:
+                await take_oldest()
+        finally:
+            for _, task in pending:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
         report.api_calls += puller.counter.calls
         report.retries += puller.counter.retries
     report.pull_s += time.perf_counter() - started
