@@ -1,4 +1,4 @@
-"""The publish ledger: claims, checkpoints and results of attempts, each in its own short transaction.
+"""The publish ledger: claims, checkpoints and results of attempts, in short transactions.
 
 Why it cannot double-post:
 - A claim inserts `publish_attempt` number n+1 for (post, platform); the unique constraint lets exactly one
@@ -9,10 +9,10 @@ Why it cannot double-post:
   published, proved not published (safe to retry), or `unconfirmed` (never reposted automatically).
 """
 
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +38,6 @@ from azmth_pipelines.publishing.state import (
     retry_at,
 )
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
-
-T = TypeVar("T")
 
 # Longer than the slowest publish of one platform (Meta asks to poll containers for up to 5 minutes).
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -84,18 +82,43 @@ def settled_post_status(post: ContentPost) -> PostStatus:
     return PostStatus.SCHEDULED
 
 
-def _nothing(session: Session, claim: Claim) -> None:
-    return None
+def _claimable(post: ContentPost | None, platform: Platform) -> bool:
+    return (
+        post is not None
+        and post.deleted_at is None
+        and platform.value in post.platforms
+        and post.status is not PostStatus.DRAFT
+    )
 
 
-def _lock_post(session: Session, post_id: int) -> ContentPost | None:
-    query = select(ContentPost).where(ContentPost.id == post_id)
+def _lock_posts(session: Session, post_ids: Iterable[int]) -> dict[int, ContentPost]:
+    """The posts, read afresh; on PostgreSQL locked FOR UPDATE in id order (two runs' batches then take their
+    common rows in the same order instead of deadlocking)."""
+    query = (
+        select(ContentPost)
+        .where(ContentPost.id.in_(sorted(set(post_ids))))
+        .order_by(ContentPost.id)
+        .execution_options(populate_existing=True)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    return {post.id: post for post in session.scalars(query)}
+
+
+def _last_attempt_numbers(session: Session, post_ids: Iterable[int]) -> dict[tuple[int, Platform], int]:
+    rows = session.execute(
+        select(PublishAttempt.post_id, PublishAttempt.platform, func.max(PublishAttempt.attempt_number))
+        .where(PublishAttempt.post_id.in_(sorted(set(post_ids))))
+        .group_by(PublishAttempt.post_id, PublishAttempt.platform)
+    )
+    return {(post_id, platform): number for post_id, platform, number in rows}
 
 
 class Ledger:
+    """Each operation comes in two forms: for one item in a transaction of its own (`claim`, `checkpoint`,
+    `finish`), and for many items inside the caller's transaction with a few statements for all of them
+    (`claim_many`, ...: what the publish runner's group commit uses)."""
+
     def __init__(self, sessions: sessionmaker[Session], *, lease: timedelta = DEFAULT_LEASE) -> None:
         self._sessions = sessions
         self._lease = lease
@@ -104,87 +127,65 @@ class Ledger:
         self, post_id: int, platform: Platform, *, now: datetime, run_id: str | None, manual: bool
     ) -> Claim | None:
         """Take (post, platform) for one attempt, or None when it isn't due or another run holds it."""
-        claimed = self.claim_then(post_id, platform, _nothing, now=now, run_id=run_id, manual=manual)
-        return None if claimed is None else claimed[0]
-
-    def claim_then(
-        self,
-        post_id: int,
-        platform: Platform,
-        then: Callable[[Session, Claim], T],
-        *,
-        now: datetime,
-        run_id: str | None,
-        manual: bool,
-    ) -> tuple[Claim, T] | None:
-        """`claim`, and in the same transaction `then(session, claim)` (reading what the attempt needs)."""
         try:
             with self._sessions.begin() as session:
-                return self.claim_in(session, post_id, platform, then, now=now, run_id=run_id, manual=manual)
+                [claim] = self.claim_many(session, [(post_id, platform)], now=now, run_id=run_id, manual=manual)
+                return claim
         except IntegrityError:
             return None  # another run inserted the same attempt number first: it owns the work
 
-    def claim_in(
+    def claim_many(
         self,
         session: Session,
-        post_id: int,
-        platform: Platform,
-        then: Callable[[Session, Claim], T],
+        requests: Sequence[tuple[int, Platform]],
         *,
         now: datetime,
         run_id: str | None,
         manual: bool,
-    ) -> tuple[Claim, T] | None:
-        """`claim_then` inside the caller's transaction (a group commit's savepoint); raises IntegrityError when
-        another run inserted the same attempt number first."""
-        claim = self._claim(session, post_id, platform, now=now, run_id=run_id, manual=manual)
-        return None if claim is None else (claim, then(session, claim))
-
-    def _claim(
-        self, session: Session, post_id: int, platform: Platform, *, now: datetime, run_id: str | None, manual: bool
-    ) -> Claim | None:
-        post = _lock_post(session, post_id)
-        if post is None or post.deleted_at is not None or platform.value not in post.platforms:
-            return None
-        if post.status is PostStatus.DRAFT:
-            return None
-        entry = _entry(post, platform)
-        if entry.state is PlatformState.PUBLISHING:
-            return self._take_over(session, post, platform, entry, now=now, run_id=run_id, manual=manual)
-        if not is_due(entry, now, manual=manual):
-            return None
-        number = 1 + (
-            session.scalar(
-                select(func.max(PublishAttempt.attempt_number)).where(
-                    PublishAttempt.post_id == post_id, PublishAttempt.platform == platform
+    ) -> list[Claim | None]:
+        """`claim` for each (post id, platform), in the caller's transaction; raises IntegrityError when another
+        run inserted one of the same attempt numbers first."""
+        posts = _lock_posts(session, (post_id for post_id, _ in requests))
+        last = _last_attempt_numbers(session, posts)
+        claims: list[Claim | None] = [None] * len(requests)
+        fresh: list[tuple[int, ContentPost, Platform, PlatformEntry, PublishAttempt]] = []
+        seen: set[tuple[int, Platform]] = set()
+        for n, (post_id, platform) in enumerate(requests):
+            post = posts.get(post_id)
+            if post is None or not _claimable(post, platform) or (post_id, platform) in seen:
+                continue
+            seen.add((post_id, platform))
+            entry = _entry(post, platform)
+            if entry.state is PlatformState.PUBLISHING:
+                claims[n] = self._take_over(session, post, platform, entry, now=now, run_id=run_id, manual=manual)
+            elif is_due(entry, now, manual=manual):
+                attempt = PublishAttempt(
+                    post_id=post_id,
+                    platform=platform,
+                    attempt_number=last.get((post_id, platform), 0) + 1,
+                    started_at=now,
+                    stage=Stage.CLAIMED,
+                    lease_expires_at=now + self._lease,
+                    dagster_run_id=run_id,
+                    manual=manual,
+                    remote_ids={},
                 )
+                session.add(attempt)
+                fresh.append((n, post, platform, entry, attempt))
+        session.flush()  # one INSERT for the batch's attempts; their ids come back
+        for n, post, platform, entry, attempt in fresh:
+            entry = move(
+                entry,
+                PlatformState.PUBLISHING,
+                now=now,
+                manual=manual,
+                attempts=entry.attempts + 1,
+                current_attempt_id=attempt.id,
+                next_retry_at=None,
             )
-            or 0
-        )
-        attempt = PublishAttempt(
-            post_id=post_id,
-            platform=platform,
-            attempt_number=number,
-            started_at=now,
-            stage=Stage.CLAIMED,
-            lease_expires_at=now + self._lease,
-            dagster_run_id=run_id,
-            manual=manual,
-            remote_ids={},
-        )
-        session.add(attempt)
-        session.flush()
-        entry = move(
-            entry,
-            PlatformState.PUBLISHING,
-            now=now,
-            manual=manual,
-            attempts=entry.attempts + 1,
-            current_attempt_id=attempt.id,
-            next_retry_at=None,
-        )
-        _store_entry(post, platform, entry)
-        return Claim(post_id, platform, attempt.id, number, manual)
+            _store_entry(post, platform, entry)
+            claims[n] = Claim(post.id, platform, attempt.id, attempt.attempt_number, manual)
+        return claims
 
     def _take_over(
         self,
@@ -224,25 +225,49 @@ class Ledger:
     def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
         """Commit how far the attempt got and every id the platform gave it so far (before the next call)."""
         with self._sessions.begin() as session:
-            self.checkpoint_in(session, claim, stage, remote_ids)
+            self.checkpoint_many(session, [(claim, stage, remote_ids)])
 
-    def checkpoint_in(self, session: Session, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
+    def checkpoint_many(self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]]) -> list[None]:
         # One UPDATE, nothing read: only the run holding the claim writes its attempt, so it knows all its ids.
         session.execute(
-            update(PublishAttempt)
-            .where(PublishAttempt.id == claim.attempt_id)
-            .values(stage=stage, remote_ids=remote_ids)
-            .execution_options(synchronize_session=False)
+            update(PublishAttempt),
+            [{"id": claim.attempt_id, "stage": stage, "remote_ids": ids} for claim, stage, ids in checkpoints],
         )
+        return [None] * len(checkpoints)
 
     def finish(self, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
         """Record the attempt's end, move the platform's state and settle the post's status, atomically."""
         with self._sessions.begin() as session:
-            return self.finish_in(session, claim, outcome, now=now)
+            [entry] = self.finish_many(session, [(claim, outcome)], now=now)
+            return entry
 
-    def finish_in(self, session: Session, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
-        post = _lock_post(session, claim.post_id)
-        attempt = session.get(PublishAttempt, claim.attempt_id)
+    def finish_many(
+        self, session: Session, finishes: Sequence[tuple[Claim, Outcome]], *, now: datetime
+    ) -> list[PlatformEntry]:
+        posts = _lock_posts(session, (claim.post_id for claim, _ in finishes))
+        attempts = {
+            attempt.id: attempt
+            for attempt in session.scalars(
+                select(PublishAttempt)
+                .where(PublishAttempt.id.in_([claim.attempt_id for claim, _ in finishes]))
+                .execution_options(populate_existing=True)
+            )
+        }
+        return [
+            self._finish(session, posts.get(claim.post_id), attempts.get(claim.attempt_id), claim, outcome, now=now)
+            for claim, outcome in finishes
+        ]
+
+    def _finish(
+        self,
+        session: Session,
+        post: ContentPost | None,
+        attempt: PublishAttempt | None,
+        claim: Claim,
+        outcome: Outcome,
+        *,
+        now: datetime,
+    ) -> PlatformEntry:
         if post is None or attempt is None:
             raise LookupError(f"post {claim.post_id} or attempt {claim.attempt_id} is gone")
         entry = _entry(post, claim.platform)

@@ -9,7 +9,7 @@ cannot starve the others or trip one account's rate limit.
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from azmth_pipelines.db.group_commit import GroupCommit
-from azmth_pipelines.db.models import ContentPost, SocialConnection
+from azmth_pipelines.db.models import ContentPost, ContentPostMedia, SocialConnection
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
@@ -33,10 +33,13 @@ from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
 from azmth_pipelines.publishing.outcomes import ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
 from azmth_pipelines.publishing.planner import WorkItem, round_robin_by_account
 from azmth_pipelines.publishing.scopes import missing_write_scope
+from azmth_pipelines.publishing.state import PlatformEntry
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
 
 log = logging.getLogger(__name__)
+
+Connections = dict[tuple[int, Platform], SocialConnection]
 
 
 @dataclass
@@ -129,26 +132,55 @@ class PublishRunner:
             return await self._work(item, commits)
 
     async def _work(self, item: WorkItem, commits: GroupCommit) -> Outcome | None:
-        now, ledger, run_id, manual = self._clock(), self._ledger, self._run_id, self._manual
         try:
-            claimed = await commits.run(
-                lambda session: ledger.claim_in(
-                    session, item.post_id, item.platform, self._read_job, now=now, run_id=run_id, manual=manual
-                )
-            )
+            claimed = await commits.run(self._claim_and_read, item)
         except IntegrityError:
             return None  # another run inserted the same attempt number first: it owns the work
         if claimed is None:
             return None
         claim, job = claimed
         outcome = await self._attempt(claim, job, commits)
-        now = self._clock()
-        await commits.run(lambda session: ledger.finish_in(session, claim, outcome, now=now))
+        await commits.run(self._finish, (claim, outcome))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
             # Proved never published: publish it now rather than a tick later (the new claim is a fresh attempt).
             return await self._work(item, commits)
         return outcome
+
+    def _claim_and_read(
+        self, session: Session, items: Sequence[WorkItem]
+    ) -> list[tuple[Claim, PublishJob | Failed] | None]:
+        """Claim the items and read what their attempts need, in one transaction of the group commit."""
+        claims = self._ledger.claim_many(
+            session,
+            [(item.post_id, item.platform) for item in items],
+            now=self._clock(),
+            run_id=self._run_id,
+            manual=self._manual,
+        )
+        taken = [claim for claim in claims if claim is not None]
+        if not taken:
+            return [None] * len(claims)
+        posts = {claim.post_id for claim in taken}
+        # The media of every claimed post at once (the ledger already holds the posts themselves).
+        session.scalars(
+            select(ContentPost)
+            .where(ContentPost.id.in_(posts))
+            .options(selectinload(ContentPost.media).joinedload(ContentPostMedia.asset))
+        ).all()
+        connections = {
+            (connection.artist_id, connection.platform): connection
+            for connection in session.scalars(
+                select(SocialConnection).where(
+                    SocialConnection.artist_id.in_({item.artist_id for item in items}),
+                    SocialConnection.platform.in_({claim.platform for claim in taken}),
+                )
+            )
+        }
+        return [None if claim is None else (claim, self._read_job(session, claim, connections)) for claim in claims]
+
+    def _finish(self, session: Session, finishes: Sequence[tuple[Claim, Outcome]]) -> list[PlatformEntry]:
+        return self._ledger.finish_many(session, finishes, now=self._clock())
 
     async def _attempt(self, claim: Claim, job: PublishJob | Failed, commits: GroupCommit) -> Outcome:
         if isinstance(job, Failed):
@@ -167,8 +199,7 @@ class PublishRunner:
 
             async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
                 known.update(remote_ids)
-                ids = dict(known)
-                await commits.run(lambda session: self._ledger.checkpoint_in(session, claim, stage, ids))
+                await commits.run(self._ledger.checkpoint_many, (claim, stage, dict(known)))
                 reached.append(stage)
 
             return await publisher.publish(job, checkpoint)
@@ -190,14 +221,14 @@ class PublishRunner:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
-    def _read_job(self, session: Session, claim: Claim) -> PublishJob | Failed:
+    def _read_job(self, session: Session, claim: Claim, connections: Connections) -> PublishJob | Failed:
         """What the attempt needs, read in the claim's transaction; or why it cannot start."""
         try:
-            return self._load_job(session, claim)
+            return self._load_job(session, claim, connections)
         except Preflight as refused:
             return refused.outcome
 
-    def _load_job(self, session: Session, claim: Claim) -> PublishJob:
+    def _load_job(self, session: Session, claim: Claim, connections: Connections) -> PublishJob:
         post = session.get(ContentPost, claim.post_id)
         assert post is not None
         platform = claim.platform
@@ -209,11 +240,7 @@ class PublishRunner:
         problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
         if problem is not None:
             raise Preflight(Failed.permanent(problem, "caption"))
-        connection = session.scalars(
-            select(SocialConnection).where(
-                SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform
-            )
-        ).one_or_none()
+        connection = connections.get((post.artist_id, platform))
         if connection is None:
             raise Preflight(
                 Failed.permanent(

@@ -1,6 +1,7 @@
 """Group commit: what the publish tick relies on when it batches its ledger writes."""
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import func, select
@@ -12,14 +13,13 @@ from azmth_pipelines.db.models import Artist
 from azmth_pipelines.db.types import utcnow
 
 
-def _add_artist(name: str) -> int:
-    def work(session: Session) -> int:
-        artist = Artist(name=name, timezone="UTC", created_at=utcnow())
-        session.add(artist)
-        session.flush()
-        return artist.id
-
-    return work  # type: ignore[return-value]
+def add_artists(session: Session, names: Sequence[str]) -> list[int]:
+    artists = [Artist(name=name, timezone="UTC", created_at=utcnow()) for name in names]
+    session.add_all(artists)
+    session.flush()
+    if "fails" in names:
+        raise LookupError("post 7 is gone")
+    return [artist.id for artist in artists]
 
 
 def _names() -> list[str]:
@@ -30,7 +30,7 @@ def _names() -> list[str]:
 def test_concurrent_units_share_transactions_and_each_gets_its_result(database_url: str) -> None:
     async def main() -> tuple[list[int], int]:
         async with GroupCommit(session_factory()) as commits:
-            ids = await asyncio.gather(*(commits.run(_add_artist(f"artist {n:03}")) for n in range(300)))
+            ids = await asyncio.gather(*(commits.run(add_artists, f"artist {n:03}") for n in range(300)))
             return ids, commits.batches
 
     ids, batches = asyncio.run(main())
@@ -39,21 +39,20 @@ def test_concurrent_units_share_transactions_and_each_gets_its_result(database_u
     assert batches < 300 / 10  # hundreds of units, a handful of transactions
 
 
-def test_a_failing_unit_is_undone_alone_and_its_caller_gets_the_error(database_url: str) -> None:
-    def half_written_then_fails(session: Session) -> None:
-        session.add(Artist(name="half", timezone="UTC", created_at=utcnow()))
-        session.flush()
-        raise LookupError("post 7 is gone")
+def test_a_failing_request_is_undone_alone_and_its_caller_gets_the_error(database_url: str) -> None:
+    """The batch function fails for the whole batch; each request is then tried alone, in its own savepoint."""
 
-    async def main() -> list[object]:
+    async def main() -> tuple[list[object], int]:
         async with GroupCommit(session_factory()) as commits:
-            units = [_add_artist("before"), half_written_then_fails, _add_artist("after")]
-            return await asyncio.gather(*(commits.run(u) for u in units), return_exceptions=True)
+            names = ["before", "fails", "after"]
+            results = await asyncio.gather(*(commits.run(add_artists, n) for n in names), return_exceptions=True)
+            return results, commits.batches
 
-    before, failed, after = asyncio.run(main())
+    (before, failed, after), batches = asyncio.run(main())
     assert isinstance(failed, LookupError)
     assert isinstance(before, int) and isinstance(after, int)
     assert _names() == ["after", "before"]
+    assert batches == 1
 
 
 def test_a_unit_is_committed_when_its_await_returns(database_url: str) -> None:
@@ -61,7 +60,7 @@ def test_a_unit_is_committed_when_its_await_returns(database_url: str) -> None:
 
     async def main() -> int:
         async with GroupCommit(session_factory()) as commits:
-            await commits.run(_add_artist("checkpointed"))
+            await commits.run(add_artists, "checkpointed")
             with session_factory()() as other:
                 return other.scalar(select(func.count()).select_from(Artist)) or 0
 
@@ -70,4 +69,4 @@ def test_a_unit_is_committed_when_its_await_returns(database_url: str) -> None:
 
 def test_run_outside_the_context_is_refused(database_url: str) -> None:
     with pytest.raises(RuntimeError, match="async with"):
-        asyncio.run(GroupCommit(session_factory()).run(_add_artist("nobody")))
+        asyncio.run(GroupCommit(session_factory()).run(add_artists, "nobody"))
