@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.engine import make_engine, normalise_url
 from azmth_pipelines.db.migrate import upgrade
-from azmth_pipelines.releases.rollup import COUNTS, compute_rollups, rollup_releases
+from azmth_pipelines.releases.rollup import COUNTS, PARALLEL_CONNECTIONS, compute_rollups, rollup_releases
 
 PLATFORMS = ("tiktok", "instagram", "threads", "x")
 
@@ -149,7 +149,7 @@ def main() -> None:
         with sessions() as session:
             sql_one_s, sql_one = timed(lambda: compute_rollups(session, [one]))
             pandas_one_s, pandas_one = timed(lambda: pandas_rollup_totals(session, [one]))
-            sql_all_s, sql_all = timed(lambda: compute_rollups(session, all_ids))
+            sql_all_s, sql_all = timed(lambda: compute_rollups(session, all_ids, connections=PARALLEL_CONNECTIONS))
             pandas_all_s, pandas_all = timed(lambda: pandas_rollup_totals(session, all_ids))
         assert sql_one.release(one).totals()["views"] == int(pandas_one["views"].sum()), "SQL and pandas disagree"
         totals = sql_all.campaign[sql_all.campaign["day"].isna() & (sql_all.campaign["platform"] == "all")]

@@ -60,7 +60,15 @@ class ReleaseStudio:
             session.flush()
             return post.id
 
-    def snapshot(self, post_id: int, platform: Platform, captured_at: datetime, **counts: int | None) -> None:
+    def snapshot(
+        self,
+        post_id: int,
+        platform: Platform,
+        captured_at: datetime,
+        *,
+        source: MetricSource = MetricSource.NIGHTLY,
+        **counts: int | None,
+    ) -> None:
         with session_scope() as session:
             session.add(
                 SocialPostMetrics(
@@ -68,8 +76,8 @@ class ReleaseStudio:
                     platform=platform,
                     remote_post_id=f"{platform.value}-{post_id}",
                     captured_at=captured_at,
-                    source=MetricSource.NIGHTLY,
-                    partition_date=captured_at.date(),
+                    source=source,
+                    partition_date=captured_at.date() if source == MetricSource.NIGHTLY else None,
                     raw={},
                     **counts,
                 )

@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from azmth_pipelines.db.engine import session_factory, session_scope
 from azmth_pipelines.db.models import ReleaseCampaignRollup, ReleasePostContribution
 from azmth_pipelines.domain.lifecycle import delete_posts
 from azmth_pipelines.domain.releases import tag_posts
+from azmth_pipelines.releases import rollup
 from azmth_pipelines.releases.presaves import record_presave
-from azmth_pipelines.releases.rollup import rollup_releases
+from azmth_pipelines.releases.rollup import _records, compute_rollups, rollup_releases
 from azmth_pipelines.releases.streams import import_streams
-from azmth_pipelines.vocabulary import Platform
+from azmth_pipelines.vocabulary import MetricSource, Platform
 from tests.releases.conftest import ReleaseStudio, at, write_csv
 
 X, TIKTOK, INSTAGRAM = Platform.X, Platform.TIKTOK, Platform.INSTAGRAM
@@ -167,3 +168,100 @@ def test_rerunning_a_rollup_replaces_its_rows_and_leaves_other_releases_alone(ca
     with session_scope() as session:
         count = len(session.scalars(select(ReleaseCampaignRollup.id)).all())
     assert count == len(before[0]) + len(before[1])
+
+
+def reference_rollup(release_ids: list[int]) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]:
+    """The documented rules computed in plain Python from post_metrics_daily: (per release, day and platform:
+    pairs and gains; per release, post and platform: the latest snapshot's counts)."""
+    names = ("views", "likes", "comments", "shares", "saves")
+    with session_scope() as session:
+        rows = session.execute(
+            text(f"SELECT release_id, post_id, platform, day, {', '.join(names)} FROM post_metrics_daily")
+        ).all()
+    pairs: dict[tuple[int, int, str], list[Any]] = {}
+    for row in sorted(rows, key=lambda r: (r.post_id, r.platform, str(r.day))):
+        if row.release_id in release_ids:
+            pairs.setdefault((row.release_id, row.post_id, row.platform), []).append(row)
+    daily: dict[tuple[int, date, str], list[Any]] = {}
+    latest = {}
+    for (release_id, post_id, platform), days in pairs.items():
+        previous: tuple[Any, ...] = (None,) * len(names)
+        for row in days:
+            counts = tuple(getattr(row, n) for n in names)
+            gains = [None if c is None else c - (p or 0) for c, p in zip(counts, previous, strict=True)]
+            day = row.day if isinstance(row.day, date) else date.fromisoformat(row.day)
+            for key in ((release_id, day, platform), (release_id, day, "all")):
+                daily.setdefault(key, []).append(gains)
+            previous = counts
+        latest[(release_id, post_id, platform)] = previous
+
+    def total(values: list[Any]) -> Any:
+        present = [v for v in values if v is not None]
+        return sum(present) if present else None
+
+    return {k: (len(g), *(total(list(c)) for c in zip(*g, strict=True))) for k, g in daily.items()}, latest
+
+
+def computed_rollup(
+    release_ids: list[int], **options: Any
+) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]:
+    names = ["post_platforms", "views", "likes", "comments", "shares", "saves"]
+    with session_scope() as session:
+        rollups = compute_rollups(session, release_ids, **options)
+    days = rollups.campaign[rollups.campaign["day"].notna()]
+    daily = {(r["release_id"], r["day"], r["platform"]): tuple(r[n] for n in names) for r in _records(days)}
+    latest = {
+        (r["release_id"], r["post_id"], r["platform"]): tuple(r[n] for n in names[1:])
+        for r in _records(rollups.contributions)
+    }
+    return daily, latest
+
+
+def untidy_snapshots(studio: ReleaseStudio) -> tuple[list[int], int]:
+    """Several snapshots a day, two at the same moment from different sources, counts that go missing and
+    come back, skipped days, an untagged and a deleted post, and a second release."""
+    night_drive, afterglow = studio.release("Night Drive"), studio.release("Afterglow")
+    p1, p2 = studio.post(night_drive, [X, TIKTOK]), studio.post(night_drive, [INSTAGRAM])
+    untagged, deleted, other = studio.post(None, [X]), studio.post(night_drive, [X]), studio.post(afterglow, [X])
+    s = studio.snapshot
+    s(p1, X, at(1, 8), views=10, likes=1, comments=0, shares=0, saves=0)
+    s(p1, X, at(1, 20), views=30, likes=None, comments=2, shares=1, saves=0)  # the day's last: likes unknown
+    s(p1, X, at(1, 12), views=20, likes=2, comments=1, shares=0, saves=0)
+    s(p1, X, at(3, 9), views=50, likes=5, comments=3, shares=1, saves=1)  # day 2 skipped
+    s(p1, X, at(4, 9), views=60, likes=6, comments=3, shares=2, saves=1, source=MetricSource.NIGHTLY)
+    s(p1, X, at(4, 9), views=65, likes=7, comments=3, shares=2, saves=2, source=MetricSource.MANUAL)  # later id
+    s(p1, TIKTOK, at(2, 23), views=100, likes=10, comments=1, shares=1, saves=None)
+    s(p1, TIKTOK, at(3, 1), views=90, likes=11, comments=1, shares=1, saves=None)  # views shrank
+    s(p2, INSTAGRAM, at(1, 10), views=None, likes=3, comments=None, shares=None, saves=1)
+    s(p2, INSTAGRAM, at(2, 10), views=None, likes=4, comments=None, shares=None, saves=3)
+    s(untagged, X, at(2, 10), views=1000, likes=100, comments=10, shares=10, saves=10)
+    s(deleted, X, at(2, 10), views=2000, likes=200, comments=20, shares=20, saves=20)
+    s(other, X, at(2, 10), views=7, likes=1, comments=0, shares=0, saves=0)
+    s(other, X, at(3, 10), views=9, likes=1, comments=1, shares=0, saves=0)
+    with session_scope() as session:
+        delete_posts(session, [deleted], now=at(5))
+    return [night_drive, afterglow], p1
+
+
+def test_daily_gains_and_latest_snapshots_follow_the_daily_view(studio: ReleaseStudio) -> None:
+    release_ids, p1 = untidy_snapshots(studio)
+    expected_daily, expected_latest = reference_rollup(release_ids)
+    # The rules as a person reads them: the day's last snapshot (by time, then by row), gains since the
+    # previous day with one, a missing count is no gain.
+    assert expected_daily[(release_ids[0], date(2026, 12, 1), "x")] == (1, 30, None, 2, 1, 0)
+    assert expected_daily[(release_ids[0], date(2026, 12, 3), "x")] == (1, 20, 5, 1, 0, 1)
+    assert expected_latest[(release_ids[0], p1, "x")] == (65, 7, 3, 2, 2)
+    assert computed_rollup(release_ids) == (expected_daily, expected_latest)
+
+
+def test_a_big_batch_split_by_post_over_connections_gives_the_same_rollup(
+    studio: ReleaseStudio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release_ids, _ = untidy_snapshots(studio)
+    rollup_releases(session_factory(), release_ids)
+    whole = [(campaign_rows(r), contributions(r)) for r in release_ids]
+
+    monkeypatch.setattr(rollup, "POST_FILTER_LIMIT", 0)  # every batch counts as big: split by post id
+    assert computed_rollup(release_ids, connections=3) == reference_rollup(release_ids)
+    rollup_releases(session_factory(), release_ids)
+    assert [(campaign_rows(r), contributions(r)) for r in release_ids] == whole
