@@ -105,9 +105,32 @@ def _seed(posts: int, sandbox, store, scheduled_for: datetime, image: Path) -> N
             )
 
 
-def run_one(posts: int, latency_ms: int, database_url: str | None) -> dict[str, float]:
+def _tick(shards: int, home: Path) -> int:
+    """One shard: `azmth publish tick`'s in-process run. More: the window's run on the multiprocess executor,
+    one process per shard, as a deployment's run launcher would execute it. Returns the successful runs."""
     import dagster as dg
 
+    from azmth_pipelines.definitions import defs
+    from azmth_pipelines.publishing.tick import publish_config, run_tick
+    from azmth_pipelines.resources.database import DatabaseResource
+    from azmth_pipelines.schedules import publish_run_requests
+
+    if shards == 1:
+        runs = run_tick(defs, dg.DagsterInstance.ephemeral(), now=datetime.now(UTC), fixed_clock=False)
+        return sum(r.success for r in runs)
+    job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
+    config = publish_config(None, shards) | {"execution": {"config": {"multiprocess": {"max_concurrent": shards}}}}
+    ok = 0
+    (home / "dagster").mkdir()
+    with dg.DagsterInstance.local_temp(str(home / "dagster")) as instance:
+        for request in publish_run_requests(DatabaseResource(), datetime.now(UTC)):
+            tags = {**request.tags, "dagster/partition": request.partition_key or ""}
+            with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
+                ok += result.success
+    return ok
+
+
+def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="azmth-bench-"))
     os.environ["AZMTH_HOME"] = str(home)
     os.environ["AZMTH_DATABASE_URL"] = database_url or f"sqlite:///{home / 'azmth.db'}"
@@ -139,11 +162,8 @@ def run_one(posts: int, latency_ms: int, database_url: str | None) -> dict[str, 
             ceiling = max(plain, _bare_ceiling(sandbox.base_url, probe.access_token, 3000, tuned=True))
             before = sandbox.requests_served()
 
-            from azmth_pipelines.definitions import defs
-            from azmth_pipelines.publishing.tick import run_tick
-
             started = time.perf_counter()
-            runs = run_tick(defs, dg.DagsterInstance.ephemeral(), now=datetime.now(UTC), fixed_clock=False)
+            runs_ok = _tick(shards, home)
             elapsed = time.perf_counter() - started
             served = sandbox.requests_served()
             per_platform = {p: served.get(p, 0) - before.get(p, 0) for p in served}
@@ -156,7 +176,8 @@ def run_one(posts: int, latency_ms: int, database_url: str | None) -> dict[str, 
         "posts": posts,
         "platform_posts": posts * len(POST_PLATFORMS),
         "published": published,
-        "runs_ok": sum(r.success for r in runs),
+        "shards": shards,
+        "runs_ok": runs_ok,
         "seconds": elapsed,
         "posts_per_s": posts / elapsed,
         "calls_per_s": calls / elapsed,
@@ -173,15 +194,17 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,2000", help="Post counts, each in its own process.")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="Default: a fresh SQLite file.")
+    parser.add_argument("--shards", type=int, default=1, help="Shards of the window, one process each if > 1.")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.latency_ms, args.database_url)))
+        print(json.dumps(run_one(args.one, args.latency_ms, args.database_url, args.shards)))
         return
     header = ("posts", "published", "seconds", "posts/s", "calls/s", "ceiling", "ratio", "peak MB", "plain")
     print(" ".join(f"{h:>9}" for h in header))
     for size in (int(s) for s in args.sizes.split(",")):
         command = [sys.executable, __file__, "--one", str(size), "--latency-ms", str(args.latency_ms)]
+        command += ["--shards", str(args.shards)]
         if args.database_url:
             command += ["--database-url", args.database_url]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]

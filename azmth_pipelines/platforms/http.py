@@ -47,11 +47,17 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ApiResponse:
     method: str
-    url: str  # redacted
+    raw_url: str  # may hold a token: only `url` is ever shown
     status: int
     headers: httpx.Headers
     body: Any  # parsed JSON; None when the body was empty
     text: str
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        # Redacted when an error or a log line needs it, not on every call: most answers are never shown.
+        return redact_text(self.raw_url, self.secrets)
 
     @property
     def ok(self) -> bool:
@@ -133,12 +139,12 @@ class PlatformClient:
         **kwargs: Any,
     ) -> ApiResponse:
         secrets = tuple(s for s in secrets if s)
-        shown_url = redact_text(url, secrets)
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
             async with self._in_flight:
                 response = await self._http.request(method, url, **kwargs, **extra)
         except httpx.TransportError as exc:
+            shown_url = redact_text(url, secrets)
             # Raised "from None": httpx exceptions carry the request, whose URL may hold a token.
             raise TransientError(
                 f"{method} {shown_url} failed: {type(exc).__name__}",
@@ -147,7 +153,6 @@ class PlatformClient:
                 payload={"request": f"{method} {shown_url}", "transport_error": type(exc).__name__},
                 secrets=secrets,
             ) from None
-        shown_url = redact_text(str(response.request.url), secrets)
         text = response.text
         body: Any = None
         if text.strip():
@@ -155,10 +160,12 @@ class PlatformClient:
                 body = json.loads(text)
             except ValueError:
                 body = None
-        answer = ApiResponse(method, shown_url, response.status_code, response.headers, body, text)
+        answer = ApiResponse(
+            method, str(response.request.url), response.status_code, response.headers, body, text, secrets
+        )
         if expect_json and text.strip() and body is None and response.status_code < 500:
             raise MalformedResponse(
-                f"{method} {shown_url} answered HTTP {response.status_code} with a body that is not JSON",
+                f"{method} {answer.url} answered HTTP {response.status_code} with a body that is not JSON",
                 platform=self.platform,
                 http_status=response.status_code,
                 payload=answer.payload(),

@@ -21,7 +21,6 @@ from azmth_pipelines.connections.grants import Identity, TokenGrant
 from azmth_pipelines.connections.pkce import Pkce
 from azmth_pipelines.platforms.errors import MalformedResponse, PlatformError, TransientError
 from azmth_pipelines.platforms.http import DEFAULT_TIMEOUT, ApiResponse
-from azmth_pipelines.platforms.redaction import redact_text
 from azmth_pipelines.vocabulary import Platform
 
 T = TypeVar("T")
@@ -179,8 +178,15 @@ def _answer(response: httpx.Response, secrets: Iterable[str]) -> ApiResponse:
         body = json.loads(text) if text.strip() else None
     except ValueError:
         body = None
-    url = redact_text(str(response.request.url), tuple(secrets))
-    return ApiResponse(response.request.method, url, response.status_code, response.headers, body, text)
+    return ApiResponse(
+        response.request.method,
+        str(response.request.url),
+        response.status_code,
+        response.headers,
+        body,
+        text,
+        tuple(secrets),
+    )
 
 
 def require_account_id(platform: Platform, value: Any, what: str) -> str:
