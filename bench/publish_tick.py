@@ -185,6 +185,9 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) 
         "plain_httpx_calls_per_s": plain,
         "ratio_to_ceiling": (calls / elapsed) / ceiling,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # With shards > 1 the work runs in step processes: the largest child (a shard, the sandbox or the media
+        # server) is the figure to read.
+        "peak_child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "calls_per_post": {p: round(n / posts, 2) for p, n in sorted(per_platform.items())},
     }
 
