@@ -10,7 +10,6 @@ Rows are replaced per release in one transaction that first locks the releases' 
 same release one after the other never leave a mix.
 """
 
-import io
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,6 +50,8 @@ POST_FILTER_LIMIT = 5000
 # at once: PostgreSQL runs a query's window and aggregate on one core (no parallel workers for them), and
 # the machine measured in docs/releases.md has two.
 PARALLEL_CONNECTIONS = 2
+# Rows per slice of CSV sent to COPY (see _CsvSlices).
+COPY_SLICE_ROWS = 10_000
 
 
 @dataclass
@@ -167,7 +168,9 @@ def _frame(session: Session, sql: str, params: dict[str, Any], binds: list[Any],
 
 def _read(connection: Connection, statement: Any, params: dict[str, Any]) -> pd.DataFrame:
     result = connection.execute(statement, params)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    # Plain tuples: pandas builds a frame from SQLAlchemy Row objects one value at a time (1.0 s instead of
+    # 0.15 s for 166,000 pre-save rows; docs/releases.md).
+    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def _read_on_snapshot(bind: Engine, snapshot: str, statement: Any, params: dict[str, Any]) -> pd.DataFrame:
@@ -210,10 +213,14 @@ def _snapshots(session: Session, release_ids: Sequence[int], connections: int) -
         # One lag of an array instead of five lags: the window fetches the previous row once, not five
         # times (measured on 784,000 day rows: 0.57 s instead of 0.77 s for the window step).
         previous = f"lag(ARRAY[{', '.join(COUNTS)}]) OVER w AS previous"
-        gains = ", ".join(f"sum({c} - coalesce(previous[{i}], 0)) AS {c}_gain" for i, c in enumerate(COUNTS, 1))
+        gains = ", ".join(
+            f"CAST(sum({c} - coalesce(previous[{i}], 0)) AS BIGINT) AS {c}_gain" for i, c in enumerate(COUNTS, 1)
+        )
     else:
         previous = ", ".join(f"lag({c}) OVER w AS previous_{c}" for c in COUNTS)
-        gains = ", ".join(f"sum({c} - coalesce(previous_{c}, 0)) AS {c}_gain" for c in COUNTS)
+        gains = ", ".join(f"CAST(sum({c} - coalesce(previous_{c}, 0)) AS BIGINT) AS {c}_gain" for c in COUNTS)
+    # CAST: PostgreSQL's sum of bigints is numeric, which arrives as Decimal objects that pandas adds up one
+    # by one (pandas assembly of the 10M-row batch: 2.2 s instead of 0.8 s); sums of counts fit a bigint.
     latest = ", ".join(f"max({c}) FILTER (WHERE is_latest) AS {c}" for c in ["remote_post_id", "captured_at", *COUNTS])
     sql = f"""
         SELECT release_id, day, platform, CASE WHEN is_latest THEN post_id END AS post_id,
@@ -277,7 +284,7 @@ def _presaves_by_post(session: Session, release_ids: Sequence[int]) -> pd.DataFr
 
 def _streams(session: Session, release_ids: Sequence[int]) -> pd.DataFrame:
     sql = """
-        SELECT r.id AS release_id, s.day, sum(s.streams) AS streams
+        SELECT r.id AS release_id, s.day, CAST(sum(s.streams) AS BIGINT) AS streams
         FROM release r JOIN release_stream_daily s ON s.isrc = r.isrc
         WHERE r.id IN :release_ids
         GROUP BY r.id, s.day"""
@@ -419,13 +426,27 @@ class RollupReport:
     contribution_rows: int
 
 
+class _CsvSlices:
+    """The frame as CSV for COPY, read a slice of rows at a time: the server inserts one slice (indexes,
+    foreign-key checks) while pandas formats the next, instead of waiting for the whole text first."""
+
+    def __init__(self, frame: pd.DataFrame, rows: int) -> None:
+        self._slices = (
+            frame.iloc[start : start + rows].to_csv(index=False, header=False, na_rep="")
+            for start in range(0, len(frame), rows)
+        )
+
+    def read(self, size: int = -1) -> str:
+        # A whole slice whatever the size asked: psycopg2's copy_expert sends what read returns; "" ends it.
+        return next(self._slices, "")
+
+
 def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
     """PostgreSQL's COPY: hundreds of thousands of roll-up rows in a second, where INSERTs take many."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="")
-    buffer.seek(0)
     cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cursor.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    cursor.copy_expert(
+        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)", _CsvSlices(frame, COPY_SLICE_ROWS)
+    )
 
 
 def _insert(session: Session, model: Any, frame: pd.DataFrame) -> None:

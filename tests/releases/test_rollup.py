@@ -170,6 +170,16 @@ def test_rerunning_a_rollup_replaces_its_rows_and_leaves_other_releases_alone(ca
     assert count == len(before[0]) + len(before[1])
 
 
+def test_rows_copied_in_many_small_slices_are_the_same_rows(
+    campaign: Campaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign.rollup()
+    whole = [(campaign_rows(r), contributions(r)) for r in (campaign.night_drive, campaign.afterglow)]
+    monkeypatch.setattr(rollup, "COPY_SLICE_ROWS", 2)  # PostgreSQL: every few rows a slice of CSV of its own
+    campaign.rollup()
+    assert [(campaign_rows(r), contributions(r)) for r in (campaign.night_drive, campaign.afterglow)] == whole
+
+
 def reference_rollup(release_ids: list[int]) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]:
     """The documented rules computed in plain Python from post_metrics_daily: (per release, day and platform:
     pairs and gains; per release, post and platform: the latest snapshot's counts)."""
