@@ -12,7 +12,6 @@ commit that holds its request, so "committed before the next platform call" stil
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -25,8 +24,6 @@ R = TypeVar("R")
 T = TypeVar("T")
 # Takes the session and a batch of requests of one kind; returns one result per request, in order.
 BatchFunction = Callable[[Session, Sequence[Any]], Sequence[Any]]
-
-log = logging.getLogger(__name__)
 
 # Enough to amortise a transaction over hundreds of requests; small enough that the write lock is never held
 # for long by one batch (other processes, the CLI or a second run, wait for it).

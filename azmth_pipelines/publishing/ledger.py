@@ -82,13 +82,8 @@ def settled_post_status(post: ContentPost) -> PostStatus:
     return PostStatus.SCHEDULED
 
 
-def _claimable(post: ContentPost | None, platform: Platform) -> bool:
-    return (
-        post is not None
-        and post.deleted_at is None
-        and platform.value in post.platforms
-        and post.status is not PostStatus.DRAFT
-    )
+def _claimable(post: ContentPost, platform: Platform) -> bool:
+    return post.deleted_at is None and platform.value in post.platforms and post.status is not PostStatus.DRAFT
 
 
 def _lock_posts(session: Session, post_ids: Iterable[int]) -> dict[int, ContentPost]:
