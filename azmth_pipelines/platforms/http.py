@@ -32,7 +32,9 @@ UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=30.0)
 # on every call. Measured against the sandbox at 100 ms, callers waiting outside the pool, 4 clients: 8, 12, 16
 # and 24 connections used 1.6, 1.9, 2.3 and 2.9 ms of client CPU per call and served 290, 360, 350 and 290
 # calls/s. 16 keeps headroom: a 100 ms platform still gets up to 160 calls/s per client.
-CONNECTION_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+# Idle connections are dropped after 4 s, under the 5 s idle timeout common to servers (uvicorn, Apache): at
+# exactly 5 s the server closes one just as the client reuses it, and a POST lost that way is unconfirmed.
+CONNECTION_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=4.0)
 
 # Response headers worth keeping on an error (rate-limit state and request ids), not the whole set.
 _KEPT_HEADER_PREFIXES = ("x-rate-limit", "x-app-limit", "x-user-limit", "retry-after", "x-fb-", "x-tt-")

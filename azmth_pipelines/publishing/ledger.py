@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -143,7 +143,7 @@ class Ledger:
         posts = _lock_posts(session, (post_id for post_id, _ in requests))
         last = _last_attempt_numbers(session, posts)
         claims: list[Claim | None] = [None] * len(requests)
-        fresh: list[tuple[int, ContentPost, Platform, PlatformEntry, PublishAttempt]] = []
+        fresh: list[tuple[int, ContentPost, Platform, PlatformEntry]] = []
         seen: set[tuple[int, Platform]] = set()
         for n, (post_id, platform) in enumerate(requests):
             post = posts.get(post_id)
@@ -154,32 +154,45 @@ class Ledger:
             if entry.state is PlatformState.PUBLISHING:
                 claims[n] = self._take_over(session, post, platform, entry, now=now, run_id=run_id, manual=manual)
             elif is_due(entry, now, manual=manual):
-                attempt = PublishAttempt(
-                    post_id=post_id,
-                    platform=platform,
-                    attempt_number=last.get((post_id, platform), 0) + 1,
-                    started_at=now,
-                    stage=Stage.CLAIMED,
-                    lease_expires_at=now + self._lease,
-                    dagster_run_id=run_id,
-                    manual=manual,
-                    remote_ids={},
-                )
-                session.add(attempt)
-                fresh.append((n, post, platform, entry, attempt))
-        session.flush()  # one INSERT for the batch's attempts; their ids come back
-        for n, post, platform, entry, attempt in fresh:
+                fresh.append((n, post, platform, entry))
+        if not fresh:
+            return claims
+        # One INSERT for the batch (the ORM's flush sends one per object on SQLite); ids come back by key.
+        attempts = {
+            (post_id, platform): (attempt_id, number)
+            for attempt_id, post_id, platform, number in session.execute(
+                insert(PublishAttempt).returning(
+                    PublishAttempt.id, PublishAttempt.post_id, PublishAttempt.platform, PublishAttempt.attempt_number
+                ),
+                [
+                    {
+                        "post_id": post.id,
+                        "platform": platform,
+                        "attempt_number": last.get((post.id, platform), 0) + 1,
+                        "started_at": now,
+                        "stage": Stage.CLAIMED,
+                        "lease_expires_at": now + self._lease,
+                        "dagster_run_id": run_id,
+                        "manual": manual,
+                        "remote_ids": {},
+                    }
+                    for _, post, platform, _ in fresh
+                ],
+            )
+        }
+        for n, post, platform, entry in fresh:
+            attempt_id, number = attempts[(post.id, platform)]
             entry = move(
                 entry,
                 PlatformState.PUBLISHING,
                 now=now,
                 manual=manual,
                 attempts=entry.attempts + 1,
-                current_attempt_id=attempt.id,
+                current_attempt_id=attempt_id,
                 next_retry_at=None,
             )
             _store_entry(post, platform, entry)
-            claims[n] = Claim(post.id, platform, attempt.id, attempt.attempt_number, manual)
+            claims[n] = Claim(post.id, platform, attempt_id, number, manual)
         return claims
 
     def _take_over(

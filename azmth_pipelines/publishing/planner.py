@@ -1,11 +1,12 @@
 """Which (post, platform) pairs a window has to work now, and which windows have work at all."""
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from azmth_pipelines.db.models import ContentPost
@@ -16,6 +17,8 @@ from azmth_pipelines.vocabulary import Platform, PostStatus
 # Posts the orchestrator looks at: drafts are never published; failed ones only by a manual re-run.
 _ACTIVE = (PostStatus.SCHEDULED, PostStatus.POSTED)
 _ACTIVE_OR_FAILED = (*_ACTIVE, PostStatus.FAILED)
+# Far past the 90 minutes retries take, so a scheduler stopped for days still finds its unfinished retries.
+SETTLED_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True, order=True)
@@ -30,40 +33,64 @@ def _needs_work(entry: PlatformEntry, now: datetime, manual: bool) -> bool:
     return entry.state is PlatformState.PUBLISHING or is_due(entry, now, manual=manual)
 
 
-def _candidates(session: Session, *, start: datetime | None, end: datetime, manual: bool) -> list[ContentPost]:
-    query = select(ContentPost).where(
-        ContentPost.deleted_at.is_(None),
-        ContentPost.status.in_(_ACTIVE_OR_FAILED if manual else _ACTIVE),
-        ContentPost.scheduled_for < end,
+def _candidates(
+    session: Session, *, start: datetime | None, end: datetime, manual: bool, settled_since: datetime | None = None
+) -> Sequence[Row[tuple[int, int, datetime, list[str], dict[str, Any]]]]:
+    """(post id, artist id, scheduled_for, platforms, per_platform) of the posts that may have work, in id order;
+    just those columns, so a window of thousands of posts stays small. `settled_since`: posted posts last touched
+    before it are left out (see windows_with_work)."""
+    statuses = _ACTIVE_OR_FAILED if manual else _ACTIVE
+    columns = (ContentPost.id, ContentPost.artist_id, ContentPost.scheduled_for, ContentPost.platforms)
+    query = select(*columns, ContentPost.per_platform).where(
+        ContentPost.deleted_at.is_(None), ContentPost.scheduled_for < end
     )
+    if settled_since is None:
+        query = query.where(ContentPost.status.in_(statuses))
+    else:
+        query = query.where(
+            or_(
+                ContentPost.status.in_([s for s in statuses if s is not PostStatus.POSTED]),
+                and_(ContentPost.status == PostStatus.POSTED, ContentPost.updated_at >= settled_since),
+            )
+        )
     if start is not None:
         query = query.where(ContentPost.scheduled_for >= start)
-    return list(session.scalars(query.order_by(ContentPost.id)))
+    return session.execute(query.order_by(ContentPost.id)).all()
+
+
+def _entries_needing_work(
+    platforms: list[str], per_platform: dict[str, Any] | None, now: datetime, manual: bool
+) -> Iterator[Platform]:
+    for name in platforms:
+        if _needs_work(PlatformEntry.from_json((per_platform or {}).get(name)), now, manual):
+            yield Platform(name)
 
 
 def work_in_window(session: Session, window: datetime, *, now: datetime, manual: bool = False) -> list[WorkItem]:
     """The window's (post, platform) pairs that need an attempt or a reconciliation now."""
     start, end = window_bounds(window)
-    items = []
-    for post in _candidates(session, start=start, end=end, manual=manual):
-        for name in post.platforms:
-            entry = PlatformEntry.from_json((post.per_platform or {}).get(name))
-            if _needs_work(entry, now, manual):
-                items.append(WorkItem(post.artist_id, post.id, Platform(name)))
-    return sorted(items)
+    return sorted(
+        WorkItem(artist_id, post_id, platform)
+        for post_id, artist_id, _, platforms, per_platform in _candidates(session, start=start, end=end, manual=manual)
+        for platform in _entries_needing_work(platforms, per_platform, now, manual)
+    )
 
 
 def windows_with_work(session: Session, *, now: datetime) -> list[datetime]:
     """Every closed window with something due: the one that just closed, late posts, due retries.
 
-    Only closed windows: a window still open may gain posts, and Dagster only knows completed windows.
+    Only closed windows: a window still open may gain posts, and Dagster only knows completed windows. A posted
+    post has work only while a platform is retrying or in flight, and every attempt touches the post's row
+    (retries come at most 30 minutes apart): posts settled longer ago than SETTLED_LOOKBACK are not read, else
+    every tick would read every post ever published.
     """
     windows = set()
-    for post in _candidates(session, start=None, end=window_start(now), manual=False):
-        assert post.scheduled_for is not None
-        entries = [PlatformEntry.from_json((post.per_platform or {}).get(p)) for p in post.platforms]
-        if any(_needs_work(e, now, False) for e in entries):
-            windows.add(window_start(post.scheduled_for))
+    candidates = _candidates(
+        session, start=None, end=window_start(now), manual=False, settled_since=now - SETTLED_LOOKBACK
+    )
+    for _, _, scheduled_for, platforms, per_platform in candidates:
+        if any(_entries_needing_work(platforms, per_platform, now, False)):
+            windows.add(window_start(scheduled_for))
     return sorted(windows)
 
 

@@ -161,13 +161,17 @@ class PublishRunner:
         taken = [claim for claim in claims if claim is not None]
         if not taken:
             return [None] * len(claims)
-        posts = {claim.post_id for claim in taken}
-        # The media of every claimed post at once (the ledger already holds the posts themselves).
-        session.scalars(
-            select(ContentPost)
-            .where(ContentPost.id.in_(posts))
-            .options(selectinload(ContentPost.media).joinedload(ContentPostMedia.asset))
-        ).all()
+        # Each claimed post with its media, in one query plus one for the media: `populate_existing` because the
+        # posts are already in the session (the ledger locked them), and eager loads skip objects already loaded.
+        posts = {
+            post.id: post
+            for post in session.scalars(
+                select(ContentPost)
+                .where(ContentPost.id.in_({claim.post_id for claim in taken}))
+                .options(selectinload(ContentPost.media).joinedload(ContentPostMedia.asset))
+                .execution_options(populate_existing=True)
+            )
+        }
         connections = {
             (connection.artist_id, connection.platform): connection
             for connection in session.scalars(
@@ -177,7 +181,10 @@ class PublishRunner:
                 )
             )
         }
-        return [None if claim is None else (claim, self._read_job(session, claim, connections)) for claim in claims]
+        return [
+            None if claim is None else (claim, self._read_job(posts[claim.post_id], claim, connections))
+            for claim in claims
+        ]
 
     def _finish(self, session: Session, finishes: Sequence[tuple[Claim, Outcome]]) -> list[PlatformEntry]:
         return self._ledger.finish_many(session, finishes, now=self._clock())
@@ -221,16 +228,14 @@ class PublishRunner:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
-    def _read_job(self, session: Session, claim: Claim, connections: Connections) -> PublishJob | Failed:
+    def _read_job(self, post: ContentPost, claim: Claim, connections: Connections) -> PublishJob | Failed:
         """What the attempt needs, read in the claim's transaction; or why it cannot start."""
         try:
-            return self._load_job(session, claim, connections)
+            return self._load_job(post, claim, connections)
         except Preflight as refused:
             return refused.outcome
 
-    def _load_job(self, session: Session, claim: Claim, connections: Connections) -> PublishJob:
-        post = session.get(ContentPost, claim.post_id)
-        assert post is not None
+    def _load_job(self, post: ContentPost, claim: Claim, connections: Connections) -> PublishJob:
         platform = claim.platform
         options = effective(post.platform_options, platform)
         caption = resolved_caption(post, platform)

@@ -1,7 +1,9 @@
 """Fetching media from the URLs clients hand over, and probing it, the way the platforms do on their side.
 
-One shared httpx.AsyncClient (a client per fetch costs ~50 ms, stack-notes.md). Probe results are cached by
-content digest: benchmarks send the same file thousands of times and ffmpeg costs ~40 ms a probe.
+One shared httpx.AsyncClient (a client per fetch costs ~50 ms, stack-notes.md) on the platform clients' pooled
+transport, fetches beyond the pool waiting outside it: with httpx's default pool, checking its connections was a
+tenth of the sandbox's CPU in bench/publish_tick.py. Probe results are cached by content digest: benchmarks send
+the same file thousands of times and ffmpeg costs ~40 ms a probe.
 """
 
 import asyncio
@@ -13,6 +15,8 @@ import httpx
 
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import MediaProbe, probe_bytes
+from azmth_pipelines.platforms.http import CONNECTION_LIMITS
+from azmth_pipelines.platforms.transport import pooled_transport
 
 _PROBE_CACHE_SIZE = 256
 
@@ -32,9 +36,15 @@ class MediaFetcher:
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
         self._probes: OrderedDict[str, MediaProbe | MediaError] = OrderedDict()
+        self._in_flight = asyncio.Semaphore(CONNECTION_LIMITS.max_connections)
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._timeout_s, trust_env=False)
+        self._client = httpx.AsyncClient(
+            timeout=self._timeout_s,
+            trust_env=False,
+            transport=pooled_transport(CONNECTION_LIMITS),
+            limits=CONNECTION_LIMITS,
+        )
 
     async def close(self) -> None:
         if self._client is not None:
@@ -48,7 +58,7 @@ class MediaFetcher:
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchFailed(f"unsupported URL scheme in {url!r}")
         try:
-            async with self._client.stream("GET", url, follow_redirects=follow_redirects) as response:
+            async with self._in_flight, self._client.stream("GET", url, follow_redirects=follow_redirects) as response:
                 if response.is_redirect:
                     raise FetchFailed(f"{url} redirects to {response.headers.get('location')}")
                 if response.status_code != 200:

@@ -1,7 +1,9 @@
 """Scale-out for real: a window's shards run as separate processes (multiprocess executor) and give the same
 results as one shard in one process."""
 
+from collections.abc import Iterator
 from datetime import timedelta
+from multiprocessing import forkserver
 
 import dagster as dg
 import pytest
@@ -16,6 +18,16 @@ from azmth_pipelines.token_cipher import TokenCipher
 from tests.publishing.conftest import AFTER_T0, T0, Studio
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def fresh_forkserver() -> Iterator[None]:
+    """The job's step processes fork from a forkserver, which keeps the environment it started with (a deployment
+    starts one per run worker, so per run). A test's database and sandbox reach the steps through env vars, so each
+    test gets its own forkserver; multiprocessing has no public call for that."""
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
+    yield
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 def _window_of_posts(studio: Studio, artists: list[int], window, tag: str) -> list[int]:  # type: ignore[no-untyped-def]
@@ -63,7 +75,7 @@ def test_three_shards_in_three_processes_match_one_shard(studio: Studio) -> None
     # Step processes rebuild the job by name and reach the database, sandbox and media through the env vars.
     with dg.instance_for_test() as instance:
         job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
-        config = publish_config(AFTER_T0, 3) | {"execution": {"config": {"multiprocess": {"max_concurrent": 3}}}}
+        config = publish_config(AFTER_T0, 3) | {"execution": {"config": {"max_concurrent": 3}}}
         with dg.execute_job(
             job, instance=instance, run_config=config, tags={"dagster/partition": partition_key(fanned_window)}
         ) as result:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.engine import engine
@@ -111,6 +111,28 @@ def test_published_platform_is_never_claimed_again_even_by_a_manual_rerun(
     ledger.finish(claim, Published(remote_id="1899"), now=T0)
     later = T0 + timedelta(days=1)
     assert ledger.claim(post_id, Platform.X, now=later, run_id="ops", manual=True) is None
+
+
+def test_claiming_a_batch_takes_the_same_statements_for_two_posts_as_for_twenty(
+    ledger: Ledger, sessions: sessionmaker[Session]
+) -> None:
+    """The group commit claims whole batches; a statement per item would cost a round trip per platform post."""
+
+    def statements_to_claim(count: int) -> int:
+        posts = [_post(sessions, ["x", "threads"]) for _ in range(count)]
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(sessions.kw["bind"], "before_cursor_execute", listen)
+        try:
+            with sessions.begin() as session:
+                requests = [(post_id, platform) for post_id in posts for platform in (Platform.X, Platform.THREADS)]
+                claims = ledger.claim_many(session, requests, now=T0, run_id="r", manual=False)
+        finally:
+            event.remove(sessions.kw["bind"], "before_cursor_execute", listen)
+        assert all(claims) and len({claim.attempt_id for claim in claims if claim}) == 2 * count
+        return len(statements)
+
+    assert statements_to_claim(2) == statements_to_claim(20)
 
 
 def test_two_runs_cannot_hold_the_same_platform(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
