@@ -244,6 +244,8 @@ class ContentPost(Base):
     __tablename__ = "content_post"
     __table_args__ = (
         Index("ix_content_post_due", "status", "scheduled_for"),
+        # The schedule's read of posted posts that may still have retries: those whose row changed lately.
+        Index("ix_content_post_recent", "status", "updated_at"),
         {
             "comment": "A post an artist writes once and schedules to several platforms. The publish job "
             "reads scheduled posts whose scheduled_for falls in its 15-minute window."
