@@ -144,7 +144,14 @@ class PlatformClient:
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
             async with self._in_flight:
-                response = await self._http.request(method, url, **kwargs, **extra)
+                try:
+                    response = await self._http.request(method, url, **kwargs, **extra)
+                except _DROPPED_CONNECTION:
+                    # A server may close an idle kept-alive connection just as it is reused; a read is safe to
+                    # send again at once, rather than failing the attempt until the next tick. Writes are not.
+                    if method.upper() not in _IDEMPOTENT:
+                        raise
+                    response = await self._http.request(method, url, **kwargs, **extra)
         except httpx.TransportError as exc:
             shown_url = redact_text(url, secrets)
             # Raised "from None": httpx exceptions carry the request, whose URL may hold a token.
@@ -189,8 +196,13 @@ class PlatformClient:
             ) from None
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
+# What a connection the server closed looks like (not timeouts: a slow platform is not retried at once).
+_DROPPED_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
 def _may_have_reached_server(method: str, exc: httpx.TransportError) -> bool:
-    if method.upper() in ("GET", "HEAD"):
+    if method.upper() in _IDEMPOTENT:
         return False
     # Connect failures never sent the request; anything later may have been processed by the platform.
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)

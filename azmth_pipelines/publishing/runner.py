@@ -8,7 +8,7 @@ cannot starve the others or trip one account's rate limit.
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.group_commit import GroupCommit
-from azmth_pipelines.db.models import ContentPost, ContentPostMedia, SocialConnection
+from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset, SocialConnection
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
@@ -40,6 +40,8 @@ from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
 log = logging.getLogger(__name__)
 
 Connections = dict[tuple[int, Platform], SocialConnection]
+# One media item of a post, in order: the asset's kind and stored path, and the post's crops for it.
+MediaRow = tuple[MediaKind, str, dict[str, Any] | None]
 
 
 @dataclass
@@ -161,17 +163,17 @@ class PublishRunner:
         taken = [claim for claim in claims if claim is not None]
         if not taken:
             return [None] * len(claims)
-        # Each claimed post with its media, in one query plus one for the media: `populate_existing` because the
-        # posts are already in the session (the ledger locked them), and eager loads skip objects already loaded.
-        posts = {
-            post.id: post
-            for post in session.scalars(
-                select(ContentPost)
-                .where(ContentPost.id.in_({claim.post_id for claim in taken}))
-                .options(selectinload(ContentPost.media).joinedload(ContentPostMedia.asset))
-                .execution_options(populate_existing=True)
-            )
-        }
+        # The posts the ledger just read and changed are still in the session (`get` costs no query), the media of
+        # all of them come as plain rows in one query.
+        posts = {claim.post_id: session.get(ContentPost, claim.post_id) for claim in taken}
+        media: dict[int, list[MediaRow]] = defaultdict(list)
+        for post_id, kind, stored_path, crops in session.execute(
+            select(ContentPostMedia.post_id, MediaAsset.kind, MediaAsset.stored_path, ContentPostMedia.crops)
+            .join(ContentPostMedia.asset)
+            .where(ContentPostMedia.post_id.in_({claim.post_id for claim in taken}))
+            .order_by(ContentPostMedia.post_id, ContentPostMedia.position)
+        ):
+            media[post_id].append((kind, stored_path, crops))
         connections = {
             (connection.artist_id, connection.platform): connection
             for connection in session.scalars(
@@ -182,7 +184,9 @@ class PublishRunner:
             )
         }
         return [
-            None if claim is None else (claim, self._read_job(posts[claim.post_id], claim, connections))
+            None
+            if claim is None
+            else (claim, self._read_job(posts[claim.post_id], claim, connections, media[claim.post_id]))
             for claim in claims
         ]
 
@@ -228,19 +232,25 @@ class PublishRunner:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
-    def _read_job(self, post: ContentPost, claim: Claim, connections: Connections) -> PublishJob | Failed:
+    def _read_job(
+        self, post: ContentPost | None, claim: Claim, connections: Connections, media: list[MediaRow]
+    ) -> PublishJob | Failed:
         """What the attempt needs, read in the claim's transaction; or why it cannot start."""
+        assert post is not None  # the ledger claimed it in this transaction
         try:
-            return self._load_job(post, claim, connections)
+            return self._load_job(post, claim, connections, media)
         except Preflight as refused:
             return refused.outcome
 
-    def _load_job(self, post: ContentPost, claim: Claim, connections: Connections) -> PublishJob:
+    def _load_job(
+        self, post: ContentPost, claim: Claim, connections: Connections, media_rows: list[MediaRow]
+    ) -> PublishJob:
         platform = claim.platform
         options = effective(post.platform_options, platform)
         caption = resolved_caption(post, platform)
         media = [
-            self._job_media(m.asset.kind, m.asset.stored_path, (m.crops or {}).get(platform.value)) for m in post.media
+            self._job_media(kind, stored_path, (crops or {}).get(platform.value))
+            for kind, stored_path, crops in media_rows
         ]
         problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
         if problem is not None:
