@@ -83,26 +83,28 @@ def _publishers_alone(sandbox, store, image: Path, posts: int) -> float:  # type
     from azmth_pipelines.publishing.publishers import build_publishers
     from azmth_pipelines.vocabulary import MediaKind, Platform
 
+    artists = max(1, posts // POSTS_PER_ARTIST)
     accounts = {
         (a, platform): sandbox.create_account(platform.value, f"alone{a}_{platform.value}")
-        for a in range(max(1, posts // POSTS_PER_ARTIST))
+        for a in range(artists)
         for platform in Platform
     }
-    jobs = [
-        PublishJob(
+
+    def job(n: int, platform: Platform) -> PublishJob:
+        account = accounts[(n % artists, platform)]
+        return PublishJob(
             post_id=n,
-            artist_id=n % (len(accounts) // len(Platform)),
+            artist_id=n % artists,
             platform=platform,
             caption=f"Alone {n}: new single out Friday",
             options=effective({}, platform),
             media=[JobMedia(kind=MediaKind.IMAGE, path=image, crop=None)],
-            account_id=accounts[(n % (len(accounts) // len(Platform)), platform)].remote_id,
-            access_token=accounts[(n % (len(accounts) // len(Platform)), platform)].access_token,
-            granted_scopes=frozenset(accounts[(n % (len(accounts) // len(Platform)), platform)].scopes),
+            account_id=account.remote_id,
+            access_token=account.access_token,
+            granted_scopes=frozenset(account.scopes),
         )
-        for n in range(posts)
-        for platform in Platform
-    ]
+
+    jobs = [job(n, platform) for n in range(posts) for platform in Platform]
 
     async def nothing(stage: str, remote_ids: dict) -> None:  # type: ignore[type-arg]
         return None
