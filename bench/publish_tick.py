@@ -5,9 +5,9 @@ The tick runs as a deployment runs it: the publish job on its multiprocess execu
 against two baselines measured against the same sandbox, same latency, in the same run:
 - the bare-httpx ceiling: a loop of cheap GETs, one AsyncClient per platform, 64 requests wanted at once each;
 - the publishers alone: the same publish calls (uploads, containers, status polls, publishes) made by the
-  publishers with no database, ledger or Dagster around them. Publishing calls cost the sandbox more than a GET
-  (it fetches each image from the media server, as the platforms do), and on two shared cores that lowers what
-  any client can reach; this baseline pays the same.
+  publishers with no database, ledger or Dagster around them, in as many processes as the run has shards.
+  Publishing calls cost the sandbox more than a GET (it fetches each image from the media server, as the
+  platforms do), and on two shared cores that lowers what any client can reach; this baseline pays the same.
 It also prints how long the run took to make its first call (process start-up) and its rate while calling.
 
     .venv/bin/python bench/publish_tick.py [--sizes 500,2000] [--latency-ms 100] [--shards N] [--database-url URL]
@@ -20,12 +20,14 @@ get a process; all share the two cores.
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,22 +72,42 @@ def _bare_ceiling(base_url: str, token: str, requests: int, *, tuned: bool, clie
     return asyncio.run(run())
 
 
-def _publishers_alone(sandbox, store, image: Path, posts: int) -> float:  # type: ignore[no-untyped-def]
+def _publishers_alone(sandbox, image: Path, posts: int, processes: int) -> float:  # type: ignore[no-untyped-def]
     """Calls/s of the same publish calls made by the publishers with nothing around them: no database, ledger,
-    group commit or Dagster, checkpoints that do nothing, one process, the runner's limits (64 in flight per
-    platform, 4 per account). What the run could reach if orchestrating cost nothing."""
+    group commit or Dagster, checkpoints that do nothing, the runner's limits (64 in flight per platform, 4 per
+    account), in as many processes as the run has shards. What the run could reach if orchestrating cost nothing.
+    Each process sets up its accounts and clients first; the clock runs from a barrier they all pass."""
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        start = manager.Barrier(processes + 1)
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            share = max(1, posts // processes)
+            done = [
+                pool.submit(_publish_alone, sandbox.base_url, image, share, f"alone{n}", start)
+                for n in range(processes)
+            ]
+            start.wait()
+            before, started = sum(sandbox.requests_served().values()), time.perf_counter()
+            for future in done:
+                future.result()
+            return (sum(sandbox.requests_served().values()) - before) / (time.perf_counter() - started)
+
+
+def _publish_alone(base_url: str, image: Path, posts: int, tag: str, start) -> None:  # type: ignore[no-untyped-def]
     from azmth_pipelines.domain.post_options import effective
+    from azmth_pipelines.media.store import MediaStore
     from azmth_pipelines.platforms.instagram.client import InstagramClient
     from azmth_pipelines.platforms.threads.client import ThreadsClient
     from azmth_pipelines.platforms.tiktok.client import TikTokClient
     from azmth_pipelines.platforms.x.client import XClient
     from azmth_pipelines.publishing.job import JobMedia, PublishJob
     from azmth_pipelines.publishing.publishers import build_publishers
+    from azmth_pipelines.sandbox.testing import SandboxHandle
     from azmth_pipelines.vocabulary import MediaKind, Platform
 
+    sandbox = SandboxHandle(base_url)
     artists = max(1, posts // POSTS_PER_ARTIST)
     accounts = {
-        (a, platform): sandbox.create_account(platform.value, f"alone{a}_{platform.value}")
+        (a, platform): sandbox.create_account(platform.value, f"{tag}_{a}_{platform.value}")
         for a in range(artists)
         for platform in Platform
     }
@@ -96,7 +118,7 @@ def _publishers_alone(sandbox, store, image: Path, posts: int) -> float:  # type
             post_id=n,
             artist_id=n % artists,
             platform=platform,
-            caption=f"Alone {n}: new single out Friday",
+            caption=f"{tag} {n}: new single out Friday",
             options=effective({}, platform),
             media=[JobMedia(kind=MediaKind.IMAGE, path=image, crop=None)],
             account_id=account.remote_id,
@@ -109,14 +131,14 @@ def _publishers_alone(sandbox, store, image: Path, posts: int) -> float:  # type
     async def nothing(stage: str, remote_ids: dict) -> None:  # type: ignore[type-arg]
         return None
 
-    async def run() -> float:
+    async def run() -> None:
         clients = {
             Platform.TIKTOK: TikTokClient(None),
             Platform.INSTAGRAM: InstagramClient(None),
             Platform.THREADS: ThreadsClient(None),
             Platform.X: XClient(None),
         }
-        publishers = build_publishers(clients, store)
+        publishers = build_publishers(clients, MediaStore.from_settings())
         platform_slots = {p: asyncio.Semaphore(64) for p in Platform}
         account_slots = {key: asyncio.Semaphore(4) for key in accounts}
 
@@ -124,17 +146,15 @@ def _publishers_alone(sandbox, store, image: Path, posts: int) -> float:  # type
             async with platform_slots[job.platform], account_slots[(job.artist_id, job.platform)]:
                 await publishers[job.platform].publish(job, nothing)
 
-        before = sum(sandbox.requests_served().values())
-        started = time.perf_counter()
+        await asyncio.to_thread(start.wait, 600)
         async with asyncio.TaskGroup() as tasks:
             for job in jobs:
                 tasks.create_task(one(job))
-        rate = (sum(sandbox.requests_served().values()) - before) / (time.perf_counter() - started)
         for client in clients.values():
             await client.aclose()
-        return rate
 
-    return asyncio.run(run())
+    asyncio.run(run())
+    sandbox.close()
 
 
 class _CallTimeline:
@@ -280,7 +300,7 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) 
             due = window_start(datetime.now(UTC) - timedelta(minutes=30))
             cover = make_image(home / "cover.jpg", 1080, 1350)
             _seed(posts, sandbox, store, due, cover)
-            alone = _publishers_alone(sandbox, store, cover, min(posts, 500))
+            alone = _publishers_alone(sandbox, cover, min(posts, 1000), shards)
             probe = sandbox.create_account("x", "ceiling")
             plain = _bare_ceiling(sandbox.base_url, probe.access_token, 3000, tuned=False)
             ceiling = max(plain, _bare_ceiling(sandbox.base_url, probe.access_token, 3000, tuned=True))
