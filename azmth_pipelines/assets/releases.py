@@ -10,7 +10,6 @@ import warnings
 import dagster as dg
 
 from azmth_pipelines.releases.changes import RollupCursor, release_ids, releases_to_refresh
-from azmth_pipelines.releases.rollup import rollup_releases
 from azmth_pipelines.resources.database import DatabaseResource
 
 release_partitions = dg.DynamicPartitionsDefinition(name="release")
@@ -55,6 +54,10 @@ def _release_rollup(context: dg.AssetExecutionContext, database: DatabaseResourc
     (release_campaign_rollup), and each post's contribution with the pre-saves its link drove
     (release_post_contribution). Each run replaces its releases' rows in one transaction; a backfill of
     many releases runs once and computes them together."""
+    # Imported here: pandas costs ~0.5 s, and every process that loads the code location (each publish run's
+    # worker and step server among them) would pay it for an asset only the roll-up runs need.
+    from azmth_pipelines.releases.rollup import rollup_releases
+
     keys = context.partition_keys
     report = rollup_releases(database.sessions(), [int(key) for key in keys])
     return dg.MaterializeResult(

@@ -1,12 +1,24 @@
-"""The shared transport: keep-alive connections a server has closed are noticed, and calls beyond the pool wait."""
+"""The shared transport on asyncio's own sockets: TLS, timeouts, large bodies, closed keep-alive connections
+noticed, and calls beyond the pool waiting."""
 
 import asyncio
+import datetime
+import hashlib
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from azmth_pipelines.platforms.errors import TransientError
 from azmth_pipelines.platforms.http import CONNECTION_LIMITS, PlatformClient
-from azmth_pipelines.platforms.transport import SocketKeepingBackend
+from azmth_pipelines.platforms.transport import AsyncioBackend, pooled_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -19,21 +31,129 @@ class Probe(PlatformClient):
     async def ping(self) -> int:
         return (await self._send("GET", "/ping")).status
 
+    async def upload(self, content: bytes) -> dict:  # type: ignore[type-arg]
+        return (await self._send("POST", "/upload", content=content)).body
 
-async def _serve(handler) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+
+async def _serve(handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
     port = server.sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.close()
 
 
-async def test_clients_use_the_socket_keeping_backend() -> None:
+async def _answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(RESPONSE)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+        writer.close()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, as a platform's server would present (its own CA here)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def _server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+async def test_https_calls_verify_the_certificate_and_keep_the_connection(certificate: tuple[Path, Path]) -> None:
+    tls_versions: list[str] = []
+
+    async def answer_over_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        tls_versions.append(writer.get_extra_info("ssl_object").version())
+        await _answer_ok(reader, writer)
+
+    trusting = httpx.create_ssl_context(verify=ssl.create_default_context(cafile=str(certificate[0])))
+    async for base_url in _serve(answer_over_tls, tls=_server_tls(certificate)):
+        async with Probe(base_url, transport=pooled_transport(CONNECTION_LIMITS, ssl_context=trusting)) as client:
+            assert [await client.ping() for _ in range(3)] == [200, 200, 200]
+        assert tls_versions in (["TLSv1.3"], ["TLSv1.2"])  # one kept-alive TLS connection served all three
+        async with Probe(base_url) as untrusting:  # the system's CAs do not know this certificate
+            with pytest.raises(TransientError, match="ConnectError") as refused:
+                await untrusting.ping()
+            assert not refused.value.may_have_succeeded
+
+
+async def test_a_large_body_is_sent_whole() -> None:
+    async def count_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
+        digest = hashlib.sha256(await reader.readexactly(length)).hexdigest().encode()
+        body = b'{"sha256":"' + digest + b'"}'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    content = bytes(range(256)) * 40_000  # 10 MB: far past the socket's write buffer, so sending waits on it
+    async for base_url in _serve(count_body):
+        async with Probe(base_url) as client:
+            answer = await client.upload(content)
+    assert answer == {"sha256": hashlib.sha256(content).hexdigest()}
+
+
+async def test_a_platform_that_never_answers_times_out() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(5)
+        writer.close()
+
+    async for base_url in _serve(never_answer):
+        async with Probe(base_url, timeout=httpx.Timeout(0.2)) as client:
+            with pytest.raises(TransientError, match="ReadTimeout"):
+                await client.ping()
+
+
+async def test_a_refused_connection_never_reached_the_platform() -> None:
+    server = await asyncio.start_server(_answer_ok, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    async with Probe(f"http://127.0.0.1:{port}") as client:
+        with pytest.raises(TransientError, match="ConnectError") as refused:
+            await client._send("POST", "/publish")
+    assert not refused.value.may_have_succeeded
+
+
+async def test_clients_use_the_asyncio_backend() -> None:
     async with Probe("http://platform.test") as client:
         # If an httpx upgrade stops honouring the swapped pool, this fails instead of the speed quietly going.
         pool = client._http._transport._pool  # type: ignore[attr-defined]
-        assert isinstance(pool._network_backend, SocketKeepingBackend)
+        assert isinstance(pool._network_backend, AsyncioBackend)
 
 
 async def test_a_keep_alive_connection_the_server_closed_is_replaced() -> None:
@@ -51,7 +171,8 @@ async def test_a_keep_alive_connection_the_server_closed_is_replaced() -> None:
         async with Probe(base_url) as client:
             assert await client.ping() == 200
             await asyncio.sleep(0.05)  # the close reaches our idle socket
-            assert await client.ping() == 200
+            # A write is never sent twice (it may have been processed), so only noticing the close keeps it whole.
+            assert (await client._send("POST", "/publish")).status == 200
     assert connections == 2
 
 
