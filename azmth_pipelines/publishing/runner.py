@@ -39,9 +39,10 @@ from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
 
 log = logging.getLogger(__name__)
 
-Connections = dict[tuple[int, Platform], SocialConnection]
 # One media item of a post, in order: the asset's kind and stored path, and the post's crops for it.
 MediaRow = tuple[MediaKind, str, dict[str, Any] | None]
+# What a claim read for its job: the post, the artist's connection for the platform (if any), the media rows.
+JobRows = tuple[ContentPost | None, SocialConnection | None, list[MediaRow]]
 
 
 @dataclass
@@ -140,8 +141,8 @@ class PublishRunner:
             return None  # another run inserted the same attempt number first: it owns the work
         if claimed is None:
             return None
-        claim, job = claimed
-        outcome = await self._attempt(claim, job, commits)
+        claim, read = claimed
+        outcome = await self._attempt(claim, self._read_job(claim, *read), commits)
         await commits.run(self._finish, (claim, outcome))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
@@ -149,10 +150,11 @@ class PublishRunner:
             return await self._work(item, commits)
         return outcome
 
-    def _claim_and_read(
-        self, session: Session, items: Sequence[WorkItem]
-    ) -> list[tuple[Claim, PublishJob | Failed] | None]:
-        """Claim the items and read what their attempts need, in one transaction of the group commit."""
+    def _claim_and_read(self, session: Session, items: Sequence[WorkItem]) -> list[tuple[Claim, JobRows] | None]:
+        """Claim the items and read the rows their attempts need, in one transaction of the group commit. The
+        jobs are built from them after the commit (`_read_job`): checking captions (twitter-text's parse of an X
+        caption costs ~0.7 ms) and decrypting tokens is CPU work that needs no lock, and on SQLite every
+        transaction holds the database's write lock, which the window's other shards wait for."""
         claims = self._ledger.claim_many(
             session,
             [(item.post_id, item.platform) for item in items],
@@ -183,12 +185,18 @@ class PublishRunner:
                 )
             )
         }
-        return [
-            None
-            if claim is None
-            else (claim, self._read_job(posts[claim.post_id], claim, connections, media[claim.post_id]))
-            for claim in claims
-        ]
+        return [None if claim is None else (claim, self._rows_of(claim, posts, connections, media)) for claim in claims]
+
+    @staticmethod
+    def _rows_of(
+        claim: Claim,
+        posts: dict[int, ContentPost | None],
+        connections: dict[tuple[int, Platform], SocialConnection],
+        media: dict[int, list[MediaRow]],
+    ) -> JobRows:
+        post = posts[claim.post_id]
+        connection = connections.get((post.artist_id, claim.platform)) if post is not None else None
+        return post, connection, media[claim.post_id]
 
     def _finish(self, session: Session, finishes: Sequence[tuple[Claim, Outcome]]) -> list[PlatformEntry]:
         return self._ledger.finish_many(session, finishes, now=self._clock())
@@ -233,17 +241,22 @@ class PublishRunner:
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
     def _read_job(
-        self, post: ContentPost | None, claim: Claim, connections: Connections, media: list[MediaRow]
+        self, claim: Claim, post: ContentPost | None, connection: SocialConnection | None, media: list[MediaRow]
     ) -> PublishJob | Failed:
-        """What the attempt needs, read in the claim's transaction; or why it cannot start."""
-        assert post is not None  # the ledger claimed it in this transaction
+        """What the attempt needs, from the rows its claim read (detached: columns only); or why it cannot start."""
+        assert post is not None  # the ledger claimed it in that transaction
         try:
-            return self._load_job(post, claim, connections, media)
+            return self._load_job(post, claim, connection, media)
         except Preflight as refused:
             return refused.outcome
+        except Exception as error:
+            # The claim is committed already: finish the attempt (retried on a later tick) rather than leave it.
+            log.exception("post %s %s: unexpected error reading the job", claim.post_id, claim.platform.value)
+            detail = redact_text(f"{type(error).__name__}: {error}")
+            return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
     def _load_job(
-        self, post: ContentPost, claim: Claim, connections: Connections, media_rows: list[MediaRow]
+        self, post: ContentPost, claim: Claim, connection: SocialConnection | None, media_rows: list[MediaRow]
     ) -> PublishJob:
         platform = claim.platform
         options = effective(post.platform_options, platform)
@@ -255,7 +268,6 @@ class PublishRunner:
         problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
         if problem is not None:
             raise Preflight(Failed.permanent(problem, "caption"))
-        connection = connections.get((post.artist_id, platform))
         if connection is None:
             raise Preflight(
                 Failed.permanent(

@@ -50,3 +50,27 @@ def test_an_unexpected_error_finishes_the_attempt(studio: Studio, after_request:
     assert summary.needs_ops
     [attempt] = studio.attempts(post_id, Platform.X)
     assert attempt.finished_at is not None
+
+
+def test_a_bug_reading_the_job_after_the_claim_committed_finishes_the_attempt(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_id = studio.post(["x"], body="Bug hunt")
+
+    def broken_caption_check(*args: Any, **kwargs: Any) -> str | None:
+        raise ValueError("rules table is broken")
+
+    monkeypatch.setattr("azmth_pipelines.publishing.runner.caption_problem", broken_caption_check)
+    runner = PublishRunner(
+        session_factory(),
+        {Platform.X: BrokenPublisher(after_request=False)},  # type: ignore[dict-item]
+        media_root=studio.store.root,
+        cipher=TokenCipher.from_settings(),
+        clock=lambda: AFTER_T0,
+    )
+    asyncio.run(runner.run([WorkItem(studio.artist_id, post_id, Platform.X)]))
+    entry = studio.per_platform(post_id)["x"]
+    assert entry["state"] == "retrying"  # never asked the platform: a later tick tries again
+    assert "ValueError: rules table is broken" in entry["last_error"]["message"]
+    [attempt] = studio.attempts(post_id, Platform.X)
+    assert attempt.finished_at is not None
