@@ -15,7 +15,9 @@ httpcore re-scans its whole queue against every connection whenever a connection
 
 Measured against the sandbox at 100 ms latency, 4 clients x 64 requests in flight (bench/publish_tick.py
 prints the same ceiling every run): client CPU per request 4.8 ms with httpx's defaults at 32 connections,
-1.6-1.9 ms with anyio streams that keep their raw socket, 16 connections and callers waiting outside the pool.
+1.6-1.9 ms with anyio streams that keep their raw socket, 16 connections and callers waiting outside the pool
+(2026-11-28). On the 2026-11-29 machine, the same loop: 2.3-2.6 ms with those anyio streams, 1.7-1.8 ms with
+this backend (426 -> 534 requests/s in one run).
 """
 
 import asyncio
