@@ -141,8 +141,8 @@ class PublishRunner:
             return None  # another run inserted the same attempt number first: it owns the work
         if claimed is None:
             return None
-        claim, read = claimed
-        outcome = await self._attempt(claim, self._read_job(claim, *read), commits)
+        claim, rows = claimed
+        outcome = await self._attempt(claim, rows, commits)
         await commits.run(self._finish, (claim, outcome))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
@@ -201,14 +201,16 @@ class PublishRunner:
     def _finish(self, session: Session, finishes: Sequence[tuple[Claim, Outcome]]) -> list[PlatformEntry]:
         return self._ledger.finish_many(session, finishes, now=self._clock())
 
-    async def _attempt(self, claim: Claim, job: PublishJob | Failed, commits: GroupCommit) -> Outcome:
-        if isinstance(job, Failed):
-            if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
-                return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
-            return job
+    async def _attempt(self, claim: Claim, rows: JobRows, commits: GroupCommit) -> Outcome:
         publisher = self._publishers[claim.platform]
         reached: list[str] = []  # stages this attempt committed
         try:
+            # Built here, after the claim committed, so a bug in it finishes the attempt like any other (below).
+            job = self._read_job(claim, *rows)
+            if isinstance(job, Failed):
+                if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
+                    return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
+                return job
             if claim.reconcile_stage is not None:
                 if claim.reconcile_stage != Stage.PUBLISH_REQUESTED:
                     return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
@@ -249,11 +251,6 @@ class PublishRunner:
             return self._load_job(post, claim, connection, media)
         except Preflight as refused:
             return refused.outcome
-        except Exception as error:
-            # The claim is committed already: finish the attempt (retried on a later tick) rather than leave it.
-            log.exception("post %s %s: unexpected error reading the job", claim.post_id, claim.platform.value)
-            detail = redact_text(f"{type(error).__name__}: {error}")
-            return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 
     def _load_job(
         self, post: ContentPost, claim: Claim, connection: SocialConnection | None, media_rows: list[MediaRow]
