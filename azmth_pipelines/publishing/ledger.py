@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from azmth_pipelines.db.models import ContentPost, PublishAttempt, SocialConnection, StaffError
 from azmth_pipelines.publishing.outcomes import (
@@ -72,12 +72,17 @@ def _store_entry(post: ContentPost, platform: Platform, entry: PlatformEntry) ->
     post.per_platform = {**(post.per_platform or {}), platform.value: entry.to_json()}
 
 
+def _state(post: ContentPost, platform: str) -> PlatformState:
+    """A platform's state alone, as `_entry` reads it (settling a post's status needs no dates parsed)."""
+    return PlatformState(((post.per_platform or {}).get(platform) or {}).get("state", PlatformState.PENDING))
+
+
 def settled_post_status(post: ContentPost) -> PostStatus:
     """Posted once any platform succeeded; failed when every platform settled without success."""
-    entries = [_entry(post, Platform(p)) for p in post.platforms]
-    if any(e.state in SUCCESS_STATES for e in entries):
+    states = [_state(post, p) for p in post.platforms]
+    if any(state in SUCCESS_STATES for state in states):
         return PostStatus.POSTED
-    if entries and all(e.state in (PlatformState.FAILED, PlatformState.UNCONFIRMED) for e in entries):
+    if states and all(state in (PlatformState.FAILED, PlatformState.UNCONFIRMED) for state in states):
         return PostStatus.FAILED
     return PostStatus.SCHEDULED
 
@@ -86,26 +91,42 @@ def _claimable(post: ContentPost, platform: Platform) -> bool:
     return post.deleted_at is None and platform.value in post.platforms and post.status is not PostStatus.DRAFT
 
 
-def _lock_posts(session: Session, post_ids: Iterable[int]) -> dict[int, ContentPost]:
-    """The posts, read afresh; on PostgreSQL locked FOR UPDATE in id order (two runs' batches then take their
-    common rows in the same order instead of deadlocking)."""
+# What settling an attempt reads and writes of a post; the caption, options and dates stay unloaded.
+_SETTLING_COLUMNS = (
+    ContentPost.id,
+    ContentPost.artist_id,
+    ContentPost.platforms,
+    ContentPost.per_platform,
+    ContentPost.status,
+)
+
+
+def _lock_posts(session: Session, post_ids: Iterable[int], *, only: Sequence[Any] = ()) -> dict[int, ContentPost]:
+    """The posts, read afresh (`only` these columns, if given); on PostgreSQL locked FOR UPDATE in id order (two
+    runs' batches then take their common rows in the same order instead of deadlocking)."""
     query = (
         select(ContentPost)
         .where(ContentPost.id.in_(sorted(set(post_ids))))
         .order_by(ContentPost.id)
         .execution_options(populate_existing=True)
     )
+    if only:
+        query = query.options(load_only(*only))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return {post.id: post for post in session.scalars(query)}
 
 
+# Built once: constructing and keying a statement costs more than running this one (every claim batch runs it).
+_LAST_ATTEMPT_NUMBERS = (
+    select(PublishAttempt.post_id, PublishAttempt.platform, func.max(PublishAttempt.attempt_number))
+    .where(PublishAttempt.post_id.in_(bindparam("post_ids", expanding=True)))
+    .group_by(PublishAttempt.post_id, PublishAttempt.platform)
+)
+
+
 def _last_attempt_numbers(session: Session, post_ids: Iterable[int]) -> dict[tuple[int, Platform], int]:
-    rows = session.execute(
-        select(PublishAttempt.post_id, PublishAttempt.platform, func.max(PublishAttempt.attempt_number))
-        .where(PublishAttempt.post_id.in_(sorted(set(post_ids))))
-        .group_by(PublishAttempt.post_id, PublishAttempt.platform)
-    )
+    rows = session.execute(_LAST_ATTEMPT_NUMBERS, {"post_ids": sorted(set(post_ids))})
     return {(post_id, platform): number for post_id, platform, number in rows}
 
 
@@ -252,7 +273,7 @@ class Ledger:
     def finish_many(
         self, session: Session, finishes: Sequence[tuple[Claim, Outcome]], *, now: datetime
     ) -> list[PlatformEntry]:
-        posts = _lock_posts(session, (claim.post_id for claim, _ in finishes))
+        posts = _lock_posts(session, (claim.post_id for claim, _ in finishes), only=_SETTLING_COLUMNS)
         attempts = {
             attempt.id: attempt
             for attempt in session.scalars(
