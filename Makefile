@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-demo: install
+demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/azmth demo
 
 test: install

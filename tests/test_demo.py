@@ -1,5 +1,6 @@
 """`make demo` (azmth demo): the README's main command publishes every sample post through the sandbox."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,16 @@ def test_demo_publishes_sample_posts_on_every_path(tmp_path: Path, monkeypatch: 
     assert "tiktok: sent to the creator's TikTok drafts inbox" in out
     assert "instagram: failed - Instagram: image aspect 2.40:1 is outside 4:5 to 1.91:1" in out
     assert ": success" in out and "post 6 [posted]" in out
+
+
+def test_make_demo_prepares_the_dagster_home_it_exports(tmp_path: Path) -> None:
+    """The Makefile exports DAGSTER_HOME, and Dagster refuses a home that does not exist (a fresh clone has none)."""
+    home = tmp_path / "dagster_home"
+    dry_run = subprocess.run(
+        ["make", "-n", "demo", f"DAGSTER_HOME={home}"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"cp dagster.yaml {home}/dagster.yaml" in dry_run.stdout
