@@ -14,15 +14,19 @@ T = TypeVar("T")
 
 
 class PerAccount(Generic[T]):
+    """One read per connection (artist and platform account): two artists who connected the same account hold
+    different tokens, and one token's refusal must not send the other artist to reconnect."""
+
     def __init__(self, read: Callable[[PublishJob], Awaitable[T]]) -> None:
         self._read = read
-        self._reads: dict[str, asyncio.Task[T]] = {}
+        self._reads: dict[tuple[int, str], asyncio.Task[T]] = {}
 
     async def get(self, job: PublishJob) -> T:
-        task = self._reads.get(job.account_id)
+        key = (job.artist_id, job.account_id)
+        task = self._reads.get(key)
         if task is None or (task.done() and task.exception() is not None):  # a failed read is tried again
             task = asyncio.ensure_future(self._read(job))
-            self._reads[job.account_id] = task
+            self._reads[key] = task
         return await asyncio.shield(task)
 
 
