@@ -137,7 +137,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
-        if not protocol.chunks and not protocol.eof and not protocol.closed:
+        if not protocol.readable:
             try:
                 await _wait(protocol.read_waiter(), timeout)
             except TimeoutError:

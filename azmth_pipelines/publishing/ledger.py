@@ -36,6 +36,7 @@ from azmth_pipelines.publishing.state import (
     is_due,
     move,
     retry_at,
+    state_of,
 )
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
 
@@ -72,14 +73,10 @@ def _store_entry(post: ContentPost, platform: Platform, entry: PlatformEntry) ->
     post.per_platform = {**(post.per_platform or {}), platform.value: entry.to_json()}
 
 
-def _state(post: ContentPost, platform: str) -> PlatformState:
-    """A platform's state alone, as `_entry` reads it (settling a post's status needs no dates parsed)."""
-    return PlatformState(((post.per_platform or {}).get(platform) or {}).get("state", PlatformState.PENDING))
-
-
 def settled_post_status(post: ContentPost) -> PostStatus:
     """Posted once any platform succeeded; failed when every platform settled without success."""
-    states = [_state(post, p) for p in post.platforms]
+    # States only: settling a post's status needs none of the entries' dates parsed.
+    states = [state_of((post.per_platform or {}).get(p)) for p in post.platforms]
     if any(state in SUCCESS_STATES for state in states):
         return PostStatus.POSTED
     if states and all(state in (PlatformState.FAILED, PlatformState.UNCONFIRMED) for state in states):

@@ -89,7 +89,7 @@ class PlatformEntry:
         if not data:
             return cls()
         return cls(
-            state=PlatformState(data.get("state", PlatformState.PENDING)),
+            state=state_of(data),
             attempts=int(data.get("attempts", 0)),
             current_attempt_id=data.get("current_attempt_id"),
             next_retry_at=_time(data.get("next_retry_at")),
@@ -119,6 +119,11 @@ class PlatformEntry:
     @property
     def retries_left(self) -> int:
         return max(0, MAX_ATTEMPTS - self.attempts)
+
+
+def state_of(data: dict[str, Any] | None) -> PlatformState:
+    """The state of one platform's `per_platform` JSON, without reading the rest (pending when absent)."""
+    return PlatformState((data or {}).get("state", PlatformState.PENDING))
 
 
 def _time(value: str | None) -> datetime | None:
