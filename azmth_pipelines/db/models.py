@@ -345,7 +345,8 @@ class PublishAttempt(Base):
         "stage behind, so the next run knows whether the platform may already have published.",
     )
     lease_expires_at: Mapped[datetime | None] = mapped_column(
-        comment="Until when the run that claimed the attempt owns it; after that another run reconciles it."
+        comment="Until when the run working the attempt owns it; after that another run reconciles it. Every "
+        "checkpoint renews it, and a run that finds a lease it did not write there lost the attempt."
     )
     dagster_run_id: Mapped[str | None] = mapped_column(String(64), comment="The Dagster run that made the attempt.")
     manual: Mapped[bool] = mapped_column(default=False, comment="True for an ops re-run beyond the retry schedule.")

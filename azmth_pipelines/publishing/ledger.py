@@ -7,10 +7,13 @@ Why it cannot double-post:
   public, with the remote ids known so far. A run that dies leaves that behind.
 - An attempt whose lease ran out is reconciled with the platform before anything else happens:
   published, proved not published (safe to retry), or `unconfirmed` (never reposted automatically).
+- The lease is also the attempt's fencing token. Every checkpoint renews it, but only for the run holding the
+  lease it last wrote; a slow run whose attempt was taken over meanwhile is told so at its next checkpoint
+  (before its publish call) and cannot settle the attempt either.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +63,7 @@ class Claim:
     attempt_id: int
     attempt_number: int
     manual: bool
+    lease_expires_at: datetime  # the lease this run wrote last: its proof that it still holds the attempt
     reconcile_stage: str | None = None
     remote_ids: dict[str, Any] | None = None
 
@@ -127,6 +131,18 @@ def _last_attempt_numbers(session: Session, post_ids: Iterable[int]) -> dict[tup
     return {(post_id, platform): number for post_id, platform, number in rows}
 
 
+def _leases(session: Session, attempt_ids: Iterable[int]) -> dict[int, datetime | None]:
+    """The attempts' current leases; on PostgreSQL locked FOR UPDATE, so a takeover waits for this transaction."""
+    query = (
+        select(PublishAttempt.id, PublishAttempt.lease_expires_at)
+        .where(PublishAttempt.id.in_(sorted(set(attempt_ids))))
+        .order_by(PublishAttempt.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {attempt_id: lease for attempt_id, lease in session.execute(query)}
+
+
 class Ledger:
     """Each operation comes in two forms: for one item in a transaction of its own (`claim`, `checkpoint`,
     `finish`), and for many items inside the caller's transaction with a few statements for all of them
@@ -175,6 +191,7 @@ class Ledger:
                 fresh.append((n, post, platform, entry))
         if not fresh:
             return claims
+        lease = now + self._lease
         # One INSERT for the batch (the ORM's flush sends one per object on SQLite); ids come back by key.
         attempts = {
             (post_id, platform): (attempt_id, number)
@@ -189,7 +206,7 @@ class Ledger:
                         "attempt_number": last.get((post.id, platform), 0) + 1,
                         "started_at": now,
                         "stage": Stage.CLAIMED,
-                        "lease_expires_at": now + self._lease,
+                        "lease_expires_at": lease,
                         "dagster_run_id": run_id,
                         "manual": manual,
                         "remote_ids": {},
@@ -210,7 +227,7 @@ class Ledger:
                 next_retry_at=None,
             )
             _store_entry(post, platform, entry)
-            claims[n] = Claim(post.id, platform, attempt_id, number, manual)
+            claims[n] = Claim(post.id, platform, attempt_id, number, manual, lease)
         return claims
 
     def _take_over(
@@ -229,11 +246,13 @@ class Ledger:
             return None
         if attempt.lease_expires_at is not None and attempt.lease_expires_at > now:
             return None  # a live run is working on it
-        # Conditional update: of two runs taking over the same dead attempt, only one matches the old lease.
+        # Conditional update: of two runs taking over the same dead attempt, only one matches the old lease (and a
+        # slow run's checkpoint renewing it meanwhile makes both miss).
+        lease = now + self._lease
         taken = session.execute(
             update(PublishAttempt)
             .where(PublishAttempt.id == attempt.id, PublishAttempt.lease_expires_at == attempt.lease_expires_at)
-            .values(lease_expires_at=now + self._lease, dagster_run_id=run_id)
+            .values(lease_expires_at=lease, dagster_run_id=run_id)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
@@ -244,22 +263,38 @@ class Ledger:
             attempt.id,
             attempt.attempt_number,
             manual or attempt.manual,
+            lease,
             reconcile_stage=attempt.stage,
             remote_ids=dict(attempt.remote_ids or {}),
         )
 
-    def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any]) -> None:
-        """Commit how far the attempt got and every id the platform gave it so far (before the next call)."""
+    def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any], *, now: datetime) -> Claim | None:
+        """Commit how far the attempt got and every id the platform gave it so far (before the next call), and
+        renew the lease: the claim holding the renewed lease, or None when another run took the attempt over
+        (make no more calls for it)."""
         with self._sessions.begin() as session:
-            self.checkpoint_many(session, [(claim, stage, remote_ids)])
+            [renewed] = self.checkpoint_many(session, [(claim, stage, remote_ids)], now=now)
+            return renewed
 
-    def checkpoint_many(self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]]) -> list[None]:
-        # One UPDATE, nothing read: only the run holding the claim writes its attempt, so it knows all its ids.
-        session.execute(
-            update(PublishAttempt),
-            [{"id": claim.attempt_id, "stage": stage, "remote_ids": ids} for claim, stage, ids in checkpoints],
-        )
-        return [None] * len(checkpoints)
+    def checkpoint_many(
+        self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]], *, now: datetime
+    ) -> list[Claim | None]:
+        """`checkpoint` for each item in the caller's transaction; None where the attempt's lease is no longer
+        the claim's (another run took it over)."""
+        held = _leases(session, (claim.attempt_id for claim, _, _ in checkpoints))
+        lease = now + self._lease
+        renewed = [
+            replace(claim, lease_expires_at=lease) if held.get(claim.attempt_id) == claim.lease_expires_at else None
+            for claim, _, _ in checkpoints
+        ]
+        updates = [
+            {"id": claim.attempt_id, "stage": stage, "remote_ids": ids, "lease_expires_at": lease}
+            for (claim, stage, ids), kept in zip(checkpoints, renewed, strict=True)
+            if kept is not None
+        ]
+        if updates:
+            session.execute(update(PublishAttempt), updates)
+        return renewed
 
     def finish(self, claim: Claim, outcome: Outcome, *, now: datetime) -> PlatformEntry:
         """Record the attempt's end, move the platform's state and settle the post's status, atomically."""
@@ -299,6 +334,8 @@ class Ledger:
         entry = _entry(post, claim.platform)
         if entry.current_attempt_id != claim.attempt_id or entry.state is not PlatformState.PUBLISHING:
             return entry  # another run already settled this attempt
+        if attempt.lease_expires_at != claim.lease_expires_at:
+            return entry  # another run took the attempt over: settling it is that run's
         attempt.finished_at = now
         attempt.stage = Stage.FINISHED
         entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)

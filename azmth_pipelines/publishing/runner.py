@@ -74,6 +74,19 @@ class RunSummary:
         }
 
 
+class LeaseLost(Exception):
+    """Another run took the attempt over after its lease ran out: this run must make no more calls for it."""
+
+
+@dataclass
+class _InFlight:
+    """An attempt this run is working: its claim, holding the lease its last checkpoint renewed, and the stages it
+    committed so far."""
+
+    claim: Claim
+    reached: list[str] = field(default_factory=list)
+
+
 class Preflight(Exception):
     """The job cannot start; carries the outcome to record instead (e.g. caption too long, no connection)."""
 
@@ -142,8 +155,14 @@ class PublishRunner:
         if claimed is None:
             return None
         claim, rows = claimed
-        outcome = await self._attempt(claim, rows, commits)
-        await commits.run(self._finish, (claim, outcome))
+        attempt = _InFlight(claim)
+        try:
+            outcome = await self._attempt(attempt, rows, commits)
+        except LeaseLost:
+            # This attempt outlived its lease and another run took it over; that run settles it.
+            log.warning("post %s %s: attempt taken over by another run, stopped", claim.post_id, claim.platform.value)
+            return None
+        await commits.run(self._finish, (attempt.claim, outcome))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
             # Proved never published: publish it now rather than a tick later (the new claim is a fresh attempt).
@@ -198,12 +217,18 @@ class PublishRunner:
         connection = connections.get((post.artist_id, claim.platform)) if post is not None else None
         return post, connection, media[claim.post_id]
 
+    def _checkpoint(
+        self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]]
+    ) -> list[Claim | None]:
+        return self._ledger.checkpoint_many(session, checkpoints, now=self._clock())
+
     def _finish(self, session: Session, finishes: Sequence[tuple[Claim, Outcome]]) -> list[PlatformEntry]:
         return self._ledger.finish_many(session, finishes, now=self._clock())
 
-    async def _attempt(self, claim: Claim, rows: JobRows, commits: GroupCommit) -> Outcome:
+    async def _attempt(self, attempt: _InFlight, rows: JobRows, commits: GroupCommit) -> Outcome:
+        """The attempt's outcome; raises LeaseLost when a checkpoint finds another run took the attempt over."""
+        claim = attempt.claim
         publisher = self._publishers[claim.platform]
-        reached: list[str] = []  # stages this attempt committed
         try:
             # Built here, after the claim committed, so a bug in it finishes the attempt like any other (below).
             job = self._read_job(claim, *rows)
@@ -220,10 +245,15 @@ class PublishRunner:
 
             async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
                 known.update(remote_ids)
-                await commits.run(self._ledger.checkpoint_many, (claim, stage, dict(known)))
-                reached.append(stage)
+                renewed = await commits.run(self._checkpoint, (attempt.claim, stage, dict(known)))
+                if renewed is None:
+                    raise LeaseLost(f"attempt {claim.attempt_id} was taken over by another run")
+                attempt.claim = renewed
+                attempt.reached.append(stage)
 
             return await publisher.publish(job, checkpoint)
+        except LeaseLost:
+            raise
         except PlatformError as error:
             if error.may_have_succeeded:
                 return Unconfirmed(f"{claim.platform.label} may have published despite an error: {error}")
@@ -238,7 +268,7 @@ class PublishRunner:
             # retry blindly once the platform may have been asked to publish.
             log.exception("post %s %s: unexpected error", claim.post_id, claim.platform.value)
             detail = redact_text(f"{type(error).__name__}: {error}")
-            if claim.reconcile_stage is not None or Stage.PUBLISH_REQUESTED in reached:
+            if claim.reconcile_stage is not None or Stage.PUBLISH_REQUESTED in attempt.reached:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 

@@ -146,7 +146,7 @@ def test_a_dead_runs_attempt_is_reconciled_after_its_lease(ledger: Ledger, sessi
     post_id = _post(sessions, ["x"])
     dead = ledger.claim(post_id, Platform.X, now=T0, run_id="dead", manual=False)
     assert dead is not None
-    ledger.checkpoint(dead, Stage.PUBLISH_REQUESTED, {"media_id": "77"})
+    ledger.checkpoint(dead, Stage.PUBLISH_REQUESTED, {"media_id": "77"}, now=T0)
     assert ledger.claim(post_id, Platform.X, now=T0 + timedelta(minutes=9), run_id="b", manual=False) is None
     takeover = ledger.claim(post_id, Platform.X, now=T0 + timedelta(minutes=11), run_id="b", manual=False)
     assert takeover is not None
@@ -163,6 +163,36 @@ def test_a_dead_runs_attempt_is_reconciled_after_its_lease(ledger: Ledger, sessi
     post = _post_row(sessions, post_id)
     assert post.per_platform["x"]["state"] == "unconfirmed"
     assert ledger.claim(post_id, Platform.X, now=T0 + timedelta(hours=3), run_id="d", manual=False) is None
+
+
+def test_checkpoints_renew_the_lease(ledger: Ledger, sessions: sessionmaker[Session]) -> None:
+    post_id = _post(sessions, ["x"])
+    slow = ledger.claim(post_id, Platform.X, now=T0, run_id="slow", manual=False)
+    assert slow is not None
+    assert ledger.checkpoint(slow, Stage.PREPARED, {"media_ids": ["5"]}, now=T0 + timedelta(minutes=8)) is not None
+    # Past the claim's lease, not past the one the checkpoint renewed: the slow run still holds the attempt.
+    assert ledger.claim(post_id, Platform.X, now=T0 + timedelta(minutes=11), run_id="b", manual=False) is None
+    takeover = ledger.claim(post_id, Platform.X, now=T0 + timedelta(minutes=19), run_id="b", manual=False)
+    assert takeover is not None and takeover.reconcile_stage == Stage.PREPARED
+
+
+def test_a_run_whose_attempt_was_taken_over_can_neither_checkpoint_nor_settle_it(
+    ledger: Ledger, sessions: sessionmaker[Session]
+) -> None:
+    post_id = _post(sessions, ["x"])
+    slow = ledger.claim(post_id, Platform.X, now=T0, run_id="slow", manual=False)
+    assert slow is not None
+    takeover = ledger.claim(post_id, Platform.X, now=T0 + timedelta(minutes=11), run_id="b", manual=False)
+    assert takeover is not None and takeover.attempt_id == slow.attempt_id
+    # The slow run wakes up before its publish call: it is told it lost the attempt, and nothing is written.
+    assert ledger.checkpoint(slow, Stage.PUBLISH_REQUESTED, {"media_ids": []}, now=T0 + timedelta(minutes=12)) is None
+    ledger.finish(slow, Published(remote_id="late"), now=T0 + timedelta(minutes=12))
+    with sessions() as session:
+        attempt = session.get(PublishAttempt, slow.attempt_id)
+        assert attempt is not None and (attempt.stage, attempt.finished_at) == (Stage.CLAIMED, None)
+    assert _post_row(sessions, post_id).per_platform["x"]["state"] == "publishing"
+    # The run that took it over still holds it.
+    assert ledger.checkpoint(takeover, Stage.PUBLISH_REQUESTED, {}, now=T0 + timedelta(minutes=12)) is not None
 
 
 def test_an_interrupted_attempt_proved_unpublished_is_retried_at_once(

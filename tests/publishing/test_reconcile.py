@@ -17,7 +17,7 @@ def _die_after_requesting(studio: Studio, post_id: int) -> None:
     ledger = Ledger(session_factory())
     claim = ledger.claim(post_id, Platform.X, now=AFTER_T0, run_id="dead", manual=False)
     assert claim is not None
-    ledger.checkpoint(claim, Stage.PUBLISH_REQUESTED, {"media_ids": []})
+    ledger.checkpoint(claim, Stage.PUBLISH_REQUESTED, {"media_ids": []}, now=AFTER_T0)
 
 
 def test_a_tweet_that_landed_before_the_run_died_is_found_not_reposted(studio: Studio) -> None:
