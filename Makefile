@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/azmth demo
 
-test: install
+test: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest
 
 lint: install

@@ -32,14 +32,6 @@ def _tick_process(now: datetime) -> subprocess.Popen[bytes]:
     )
 
 
-def _attempt_count(*, unfinished: bool = False) -> int:
-    query = select(func.count()).select_from(PublishAttempt)
-    if unfinished:
-        query = query.where(PublishAttempt.finished_at.is_(None))
-    with session_scope() as session:
-        return session.scalar(query) or 0
-
-
 def _attempt_count() -> int:
     with session_scope() as session:
         return session.scalar(select(func.count()).select_from(PublishAttempt)) or 0
