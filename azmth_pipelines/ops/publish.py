@@ -29,6 +29,11 @@ publish_windows = dg.TimeWindowPartitionsDefinition(
 # Set by the schedule; a run without it (launched or re-executed from the UI) is an ops re-run.
 TRIGGER_TAG = "azmth/trigger"
 SCHEDULED = "schedule"
+# Dagster's tags. Every re-execution carries its parent run's id, whether a person or the run-retry daemon (crashed
+# run workers, deploy/dagster.yaml) launched it; only the daemon's carries a retry number: the daemon and the UI
+# tell automatic retries apart by it (dagster/_daemon/auto_run_reexecution).
+PARENT_RUN_TAG = "dagster/parent_run_id"
+AUTOMATIC_RETRY_TAG = "dagster/retry_number"
 
 
 class PublishConfig(dg.Config):
@@ -44,8 +49,13 @@ class PublishConfig(dg.Config):
 
 
 def is_manual(context: dg.OpExecutionContext) -> bool:
-    tags = context.run.tags
-    return tags.get(TRIGGER_TAG) != SCHEDULED or "dagster/parent_run_id" in tags
+    """Whether a person launched or re-executed the run: only then may it retry failed and unconfirmed platforms
+    and skip retry timing. Dagster retrying a crashed run worker is no person and acts as the schedule would
+    (an unconfirmed platform may be live: retrying it could post twice)."""
+    tags = context.run_tags
+    if AUTOMATIC_RETRY_TAG in tags:
+        return False
+    return tags.get(TRIGGER_TAG) != SCHEDULED or PARENT_RUN_TAG in tags
 
 
 @dg.op(out=dg.DynamicOut(list[WorkItem]))
@@ -99,7 +109,8 @@ def publish_shard(
     if summary.needs_ops:
         raise dg.Failure(
             description=f"{len(summary.needs_ops)} platform post(s) hit platform trouble or are unconfirmed "
-            "(retries run on later ticks; re-execute this run to retry now):\n" + "\n".join(summary.needs_ops[:50]),
+            "(retries run on later ticks; re-executing this run retries now, unconfirmed ones too: check those on "
+            "the platform first, they may be live):\n" + "\n".join(summary.needs_ops[:50]),
             metadata=metadata,
         )
     return dg.Output(result, metadata=metadata)

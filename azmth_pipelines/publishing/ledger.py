@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from azmth_pipelines.db.models import ContentPost, PublishAttempt, SocialConnection, StaffError
 from azmth_pipelines.publishing.outcomes import (
+    CheckLater,
+    ErrorInfo,
     Failed,
     HandedOff,
     NotPublished,
@@ -33,6 +35,7 @@ from azmth_pipelines.publishing.outcomes import (
 )
 from azmth_pipelines.publishing.state import (
     MAX_ATTEMPTS,
+    RETRY_DELAYS,
     SUCCESS_STATES,
     PlatformEntry,
     PlatformState,
@@ -41,10 +44,14 @@ from azmth_pipelines.publishing.state import (
     retry_at,
     state_of,
 )
+from azmth_pipelines.publishing.windows import nearest_tick
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
 
 # Longer than the slowest publish of one platform (Meta asks to poll containers for up to 5 minutes).
 DEFAULT_LEASE = timedelta(minutes=10)
+# How long a publication in doubt is checked with the platform, tick after tick, before it is left `unconfirmed`:
+# as long as the retries of a failed platform take.
+CONFIRMATION_SPAN = sum(RETRY_DELAYS, timedelta())
 
 
 class Stage:
@@ -227,6 +234,9 @@ class Ledger:
                 next_retry_at=None,
             )
             _store_entry(post, platform, entry)
+            # A manual re-run of a failed post makes it scheduled again while in flight: the schedule looks at
+            # scheduled posts, so it reconciles the attempt if this run dies.
+            post.status = settled_post_status(post)
             claims[n] = Claim(post.id, platform, attempt_id, number, manual, lease)
         return claims
 
@@ -336,9 +346,12 @@ class Ledger:
             return entry  # another run already settled this attempt
         if attempt.lease_expires_at != claim.lease_expires_at:
             return entry  # another run took the attempt over: settling it is that run's
-        attempt.finished_at = now
-        attempt.stage = Stage.FINISHED
-        entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
+        if isinstance(outcome, CheckLater):
+            entry = self._check_later(session, attempt, entry, outcome.error, claim=claim, now=now)
+        else:
+            attempt.finished_at = now
+            attempt.stage = Stage.FINISHED
+            entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
         _store_entry(post, claim.platform, entry)
         post.status = settled_post_status(post)
         return entry
@@ -407,25 +420,38 @@ class Ledger:
                 attempt.outcome = "transient_error" if failed.retryable else "permanent_error"
                 attempt.error_code = failed.error.code
                 attempt.error_message = failed.error.user_message or failed.error.message
-                if failed.error.payload or failed.error.http_status is not None:
-                    session.add(
-                        StaffError(
-                            occurred_at=now,
-                            platform=claim.platform,
-                            post_id=post.id,
-                            attempt_id=attempt.id,
-                            http_status=failed.error.http_status,
-                            error_code=failed.error.code,
-                            message=failed.error.message,
-                            payload=failed.error.payload,
-                        )
-                    )
+                _record_for_staff(session, claim, attempt, failed.error, now=now)
                 if failed.needs_reconnect:
                     error["message"] = self._needs_reconnect(session, post, claim.platform, failed, now=now)
                 if failed.retryable:
                     return self._retry_or_fail(entry, error, attempt, now=now)
                 return move(entry, PlatformState.FAILED, now=now, last_error=error)
         raise TypeError(f"unknown outcome {outcome!r}")
+
+    def _check_later(
+        self,
+        session: Session,
+        attempt: PublishAttempt,
+        entry: PlatformEntry,
+        error: ErrorInfo,
+        *,
+        claim: Claim,
+        now: datetime,
+    ) -> PlatformEntry:
+        """Leave the attempt in flight at its stage, its lease running out at the next check: the run of that tick
+        takes it over and reconciles it with the platform. After CONFIRMATION_SPAN it is left unconfirmed."""
+        _record_for_staff(session, claim, attempt, error, now=now)
+        attempt.error_code = error.code
+        attempt.error_message = error.user_message or error.message
+        if now - attempt.started_at >= CONFIRMATION_SPAN:
+            attempt.finished_at = now
+            attempt.stage = Stage.FINISHED
+            attempt.outcome = "unconfirmed"
+            reason = f"{claim.platform.label} could not confirm whether it published: {error.message}"
+            return move(entry, PlatformState.UNCONFIRMED, now=now, last_error={**error.to_json(), "message": reason})
+        check_at = nearest_tick(now + RETRY_DELAYS[0])
+        attempt.lease_expires_at = check_at
+        return move(entry, PlatformState.PUBLISHING, now=now, last_error=error.to_json(), next_retry_at=check_at)
 
     def _retry_or_fail(
         self,
@@ -453,3 +479,22 @@ class Ledger:
             .values(status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason, updated_at=now)
         )
         return reason
+
+
+def _record_for_staff(
+    session: Session, claim: Claim, attempt: PublishAttempt, error: ErrorInfo, *, now: datetime
+) -> None:
+    """The platform's full (redacted) error payload, for staff: the post shows only the readable part."""
+    if error.payload or error.http_status is not None:
+        session.add(
+            StaffError(
+                occurred_at=now,
+                platform=claim.platform,
+                post_id=claim.post_id,
+                attempt_id=attempt.id,
+                http_status=error.http_status,
+                error_code=error.code,
+                message=error.message,
+                payload=error.payload,
+            )
+        )

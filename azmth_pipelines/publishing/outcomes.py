@@ -97,10 +97,19 @@ class Unconfirmed:
 
 
 @dataclass(frozen=True)
+class CheckLater:
+    """The platform was asked to publish and then an error left it unclear whether it did (an ambiguous answer to
+    the publish call, a failed status check after it, a failed reconciliation). Publishing afresh could post twice:
+    the attempt stays in flight and a later tick reconciles it with the platform."""
+
+    error: ErrorInfo
+
+
+@dataclass(frozen=True)
 class NotPublished:
     """Reconciliation proved the interrupted attempt never went public: safe to try again."""
 
     reason: str
 
 
-Outcome = Published | SentToInbox | HandedOff | Failed | Unconfirmed | NotPublished
+Outcome = Published | SentToInbox | HandedOff | Failed | Unconfirmed | NotPublished | CheckLater

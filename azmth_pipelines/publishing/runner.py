@@ -30,7 +30,7 @@ from azmth_pipelines.platforms.redaction import redact_text
 from azmth_pipelines.publishing.captions import caption_problem
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
 from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
-from azmth_pipelines.publishing.outcomes import ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
+from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
 from azmth_pipelines.publishing.planner import WorkItem, round_robin_by_account
 from azmth_pipelines.publishing.scopes import missing_write_scope
 from azmth_pipelines.publishing.state import PlatformEntry
@@ -64,6 +64,8 @@ class RunSummary:
             (self.needs_ops if outcome.retryable else self.refused).append(f"{where}: {outcome.error.message}")
         elif isinstance(outcome, Unconfirmed):
             self.needs_ops.append(f"{where}: unconfirmed, {outcome.reason}")
+        elif isinstance(outcome, CheckLater):
+            self.needs_ops.append(f"{where}: {outcome.error.message}; checking with the platform on a later tick")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,11 @@ class _InFlight:
 
     claim: Claim
     reached: list[str] = field(default_factory=list)
+
+    @property
+    def asked_to_publish(self) -> bool:
+        """Whether the platform may have been asked to make the post public (by this run or a dead one)."""
+        return self.claim.reconcile_stage == Stage.PUBLISH_REQUESTED or Stage.PUBLISH_REQUESTED in self.reached
 
 
 class Preflight(Exception):
@@ -255,8 +262,13 @@ class PublishRunner:
         except LeaseLost:
             raise
         except PlatformError as error:
-            if error.may_have_succeeded:
-                return Unconfirmed(f"{claim.platform.label} may have published despite an error: {error}")
+            reconciling = claim.reconcile_stage == Stage.PUBLISH_REQUESTED
+            if (error.may_have_succeeded and attempt.asked_to_publish) or (reconciling and error.retryable):
+                # The platform may have published (no clear answer to the publish call, or the check of an
+                # interrupted one failed): a fresh attempt could post twice, so a later tick checks first.
+                return CheckLater(ErrorInfo.from_platform_error(error))
+            # Before the publish call an unclear answer (a container or upload the platform may have made) cannot
+            # have published anything: a plain retry.
             return Failed.from_platform_error(error)
         except MediaError as error:
             message = str(error)
@@ -268,7 +280,7 @@ class PublishRunner:
             # retry blindly once the platform may have been asked to publish.
             log.exception("post %s %s: unexpected error", claim.post_id, claim.platform.value)
             detail = redact_text(f"{type(error).__name__}: {error}")
-            if claim.reconcile_stage is not None or Stage.PUBLISH_REQUESTED in attempt.reached:
+            if attempt.asked_to_publish:
                 return Unconfirmed(f"unexpected error after asking {claim.platform.label} to publish: {detail}")
             return Failed(error=ErrorInfo(message=f"unexpected error: {detail}", code="unexpected"), retryable=True)
 

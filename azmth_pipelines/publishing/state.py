@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from azmth_pipelines.publishing.windows import nearest_tick
+
 
 class PlatformState(StrEnum):
     PENDING = "pending"
@@ -31,6 +33,8 @@ _AUTOMATIC_MOVES: dict[PlatformState, frozenset[PlatformState]] = {
     PlatformState.PENDING: frozenset({PlatformState.PUBLISHING}),
     PlatformState.PUBLISHING: frozenset(
         {
+            # Still in flight: the platform's answer was unclear and a later tick checks with it.
+            PlatformState.PUBLISHING,
             PlatformState.PUBLISHED,
             PlatformState.SENT_TO_INBOX,
             PlatformState.HANDED_OFF,
@@ -150,10 +154,16 @@ def move(
 
 
 def retry_at(attempts_made: int, last_attempt_at: datetime) -> datetime | None:
-    """When the next automatic attempt is due after `attempts_made` attempts; None once retries are spent."""
+    """When the next automatic attempt is due after `attempts_made` attempts; None once retries are spent.
+
+    The tick nearest to the attempt's start plus the delay. A tick looks for due retries at the tick's own time while
+    its attempts start seconds to minutes later, so the exact time would just miss the tick it aims at and every
+    retry would slip a tick (five retries in 2.75 hours instead of 1.5). Nearest, not next: a retry never comes
+    less than half a delay after its attempt.
+    """
     if attempts_made >= MAX_ATTEMPTS:
         return None
-    return last_attempt_at + RETRY_DELAYS[attempts_made - 1]
+    return nearest_tick(last_attempt_at + RETRY_DELAYS[attempts_made - 1])
 
 
 def is_due(entry: PlatformEntry, now: datetime, *, manual: bool = False) -> bool:

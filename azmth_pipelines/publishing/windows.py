@@ -12,6 +12,11 @@ def window_start(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
+def nearest_tick(moment: datetime) -> datetime:
+    """The window boundary nearest `moment`: the publish schedule ticks on every boundary."""
+    return window_start(moment + WINDOW / 2)
+
+
 def window_bounds(start: datetime) -> tuple[datetime, datetime]:
     start = window_start(start)
     return start, start + WINDOW

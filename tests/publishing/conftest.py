@@ -17,7 +17,7 @@ from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import MediaInput, create_post
 from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.publishing.tick import TickRun, run_tick
+from azmth_pipelines.publishing.tick import TickRun, publish_config, run_tick
 from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
@@ -61,6 +61,29 @@ class Studio:
         from azmth_pipelines.definitions import defs
 
         return run_tick(defs, self.instance, now=now, fixed_clock=True, shard_count=shard_count)
+
+    def tick_as_deployed(self, tick: datetime, *, runs_start_after: timedelta) -> list[TickRun]:
+        """A tick as the daemon runs it: the schedule evaluated at the tick's own time, its runs acting a little
+        later (queued, launched, started)."""
+        from azmth_pipelines.definitions import defs
+        from azmth_pipelines.schedules import publish_schedule
+
+        context = dg.build_schedule_context(instance=self.instance, scheduled_execution_time=tick)
+        requests = publish_schedule(context, database=defs.resources["database"])
+        if isinstance(requests, dg.SkipReason):
+            return []
+        job = defs.resolve_job_def("publish_job")
+        runs = []
+        for request in requests:
+            result = job.execute_in_process(
+                partition_key=request.partition_key,
+                tags=request.tags,
+                run_config=publish_config(tick + runs_start_after),
+                instance=self.instance,
+                raise_on_error=False,
+            )
+            runs.append(TickRun(request.partition_key or "", result.run_id, result.success))
+        return runs
 
     def per_platform(self, post_id: int) -> dict[str, Any]:
         return self.row(post_id).per_platform

@@ -12,6 +12,7 @@ from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
 from azmth_pipelines.publishing.ledger import Ledger, Stage
 from azmth_pipelines.publishing.outcomes import ErrorInfo, Failed, NotPublished, Published, Unconfirmed
+from azmth_pipelines.publishing.planner import windows_with_work
 from azmth_pipelines.publishing.state import MAX_ATTEMPTS, RETRY_DELAYS, PlatformState
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
 
@@ -222,6 +223,19 @@ def test_manual_rerun_retries_failed_and_unconfirmed_platforms(ledger: Ledger, s
     with sessions() as session:
         manual_flags = [a.manual for a in session.scalars(select(PublishAttempt).order_by(PublishAttempt.id))]
     assert manual_flags == [False, True]
+
+
+def test_a_manual_rerun_that_dies_is_left_for_the_schedule_to_reconcile(
+    ledger: Ledger, sessions: sessionmaker[Session]
+) -> None:
+    post_id = _post(sessions, ["x"])
+    claim = ledger.claim(post_id, Platform.X, now=T0, run_id="r", manual=False)
+    assert claim is not None
+    ledger.finish(claim, Failed.permanent("X: video is 180 s; at most 140 s", "duration"), now=T0)
+    assert _post_row(sessions, post_id).status is PostStatus.FAILED
+    assert ledger.claim(post_id, Platform.X, now=T0, run_id="ops", manual=True) is not None  # then the run dies
+    with sessions() as session:
+        assert windows_with_work(session, now=T0 + timedelta(minutes=30)) == [T0]
 
 
 def test_missing_scope_fails_at_once_and_marks_the_connection(ledger: Ledger, sessions: sessionmaker[Session]) -> None:

@@ -1,10 +1,11 @@
 """Failures through the sandbox: retries across ticks, permanent errors, partial success, ops re-runs."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
 from azmth_pipelines.publishing.state import RETRY_DELAYS
+from azmth_pipelines.publishing.windows import WINDOW
 from azmth_pipelines.vocabulary import Platform
 from tests.publishing.conftest import AFTER_T0, T0, Studio
 
@@ -29,9 +30,28 @@ def test_failed_platform_is_retried_five_times_then_the_post_is_failed(studio: S
     assert studio.published(Platform.X) == []
 
 
+def test_retries_come_on_consecutive_ticks_though_runs_start_after_their_tick(studio: Studio) -> None:
+    """Deployed, a run starts seconds to minutes after its tick, and the next tick looks for due retries at its own
+    time: each retry must still be due on the tick its delay aims at, so the five retries take about 1.5 hours."""
+    post_id = studio.post(["x"], media=[studio.media.portrait_jpeg])
+    studio.sandbox.set_fault("x", "status_5xx", 503, scope="upload")  # before X is asked to publish: a plain retry
+    first_tick = T0 + WINDOW
+    ran = []
+    for n in range(12):  # three hours of ticks
+        tick = first_tick + n * WINDOW
+        if studio.tick_as_deployed(tick, runs_start_after=timedelta(seconds=(20, 95, 5, 240, 45, 130)[n % 6])):
+            ran.append(tick - first_tick)
+    assert ran == [timedelta(minutes=m) for m in (0, 15, 30, 45, 60, 90)]
+    entry = studio.per_platform(post_id)["x"]
+    assert (entry["state"], entry["attempts"]) == ("failed", 6)
+    first_attempt = studio.attempts(post_id, Platform.X)[0]
+    assert datetime.fromisoformat(entry["settled_at"]) - first_attempt.started_at < timedelta(minutes=95)
+    assert studio.published(Platform.X) == []
+
+
 def test_a_platform_that_recovers_on_retry_publishes_once(studio: Studio) -> None:
     post_id = studio.post(["x", "threads"])
-    studio.sandbox.set_fault("x", "status_5xx", 502, scope="publish", times=1)
+    studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish", times=1)  # overloaded: nothing was done
     studio.tick(AFTER_T0)
     assert studio.per_platform(post_id)["x"]["state"] == "retrying"
     assert studio.row(post_id).status.value == "posted"  # Threads went out: the post is posted already

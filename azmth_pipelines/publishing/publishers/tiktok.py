@@ -17,7 +17,7 @@ from azmth_pipelines.platforms.tiktok.models import (
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import prepare_media
-from azmth_pipelines.publishing.outcomes import Outcome, Published, SentToInbox, Unconfirmed
+from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo, Outcome, Published, SentToInbox, Unconfirmed
 from azmth_pipelines.publishing.publishers.per_account import PerAccount
 from azmth_pipelines.publishing.publishers.polling import poll_until
 from azmth_pipelines.vocabulary import MediaKind, Platform, TikTokMode
@@ -109,9 +109,15 @@ class TikTokPublisher:
         return init.publish_id
 
     async def _settle(self, job: PublishJob, publish_id: str) -> Outcome:
-        status = await poll_until(
-            lambda: self._client.publish_status(job.access_token, publish_id), lambda s: s.is_terminal
-        )
+        try:
+            status = await poll_until(
+                lambda: self._client.publish_status(job.access_token, publish_id), lambda s: s.is_terminal
+            )
+        except PlatformError as error:
+            if not error.retryable:
+                raise
+            # TikTok has started the post: starting another could post twice. A later tick reads its status.
+            return CheckLater(ErrorInfo.from_platform_error(error))
         return _outcome(status, publish_id)
 
 
