@@ -8,7 +8,8 @@ Callers decide what to do from the class (or `disposition`) alone:
 - `ScopeMissing`     an `AuthError` whose fix is to grant `missing_scope` when reconnecting
 - `PermanentError`   retrying the same request cannot help (bad media, caption, banned, duplicate...)
 - `NotAvailableOnTier` the app's API access level (X) does not include this call
-- `MalformedResponse` the answer could not be read (treated as transient: usually a proxy's error page)
+- `MalformedResponse` the answer could not be read (treated as transient: usually a proxy's error page; but a
+                      write answered 2xx was carried out, so it `may_have_succeeded`)
 
 Every error is built from redacted data: no token ever reaches str(), repr() or `payload`.
 """

@@ -28,6 +28,11 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Uploading a 64 MB chunk on a slow uplink takes minutes; the write timeout is per socket write, not total.
 UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=30.0)
 
+# The longest a call waits for a free connection. A publish call must go out well within its attempt's lease
+# (publishing/ledger.py, 10 minutes) after the checkpoint before it: past the lease another run may take the attempt
+# over, find nothing on the platform and publish it, and this call would then post it a second time.
+SLOT_WAIT_S = 300.0
+
 # Connections per client. httpcore scans every pooled connection on each request, so each connection costs CPU
 # on every call. Measured against the sandbox at 100 ms, callers waiting outside the pool, 4 clients: 8, 12, 16
 # and 24 connections used 1.6, 1.9, 2.3 and 2.9 ms of client CPU per call and served 290, 360, 350 and 290
@@ -143,15 +148,17 @@ class PlatformClient:
         secrets = tuple(s for s in secrets if s)
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
-            async with self._in_flight:
-                try:
-                    response = await self._http.request(method, url, **kwargs, **extra)
-                except _DROPPED_CONNECTION:
-                    # A server may close an idle kept-alive connection just as it is reused; a read is safe to
-                    # send again at once, rather than failing the attempt until the next tick. Writes are not.
-                    if method.upper() not in _IDEMPOTENT:
-                        raise
-                    response = await self._http.request(method, url, **kwargs, **extra)
+            await self._take_slot()
+            try:
+                response = await self._http.request(method, url, **kwargs, **extra)
+            except _DROPPED_CONNECTION:
+                # A server may close an idle kept-alive connection just as it is reused; a read is safe to
+                # send again at once, rather than failing the attempt until the next tick. Writes are not.
+                if method.upper() not in _IDEMPOTENT:
+                    raise
+                response = await self._http.request(method, url, **kwargs, **extra)
+            finally:
+                self._in_flight.release()
         except httpx.TransportError as exc:
             shown_url = redact_text(url, secrets)
             # Raised "from None": httpx exceptions carry the request, whose URL may hold a token.
@@ -177,10 +184,19 @@ class PlatformClient:
                 f"{method} {answer.url} answered HTTP {response.status_code} with a body that is not JSON",
                 platform=self.platform,
                 http_status=response.status_code,
+                may_have_succeeded=unreadable_success_of_a_write(answer),
                 payload=answer.payload(),
                 secrets=secrets,
             )
         return answer
+
+    async def _take_slot(self) -> None:
+        """One of the pool's connections, waited for at most SLOT_WAIT_S; else the call fails as never sent."""
+        try:
+            async with asyncio.timeout(SLOT_WAIT_S):
+                await self._in_flight.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout(f"no free connection within {SLOT_WAIT_S:.0f} s") from None
 
     def _parse(self, answer: ApiResponse, parse: Callable[[Any], T], secrets: Iterable[str] = ()) -> T:
         """Run a model's parser; a missing or mistyped field becomes MalformedResponse."""
@@ -191,18 +207,40 @@ class PlatformClient:
                 f"{answer.method} {answer.url} answered without the documented fields ({type(exc).__name__}: {exc})",
                 platform=self.platform,
                 http_status=answer.status,
+                may_have_succeeded=unreadable_success_of_a_write(answer),
                 payload=answer.payload(),
                 secrets=secrets,
             ) from None
 
 
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
+# 500 and 502/504 come from a server that failed, or a gateway that lost its upstream, possibly after the work was
+# done (X: "something is broken", "couldn't be serviced due to some failure within the internal stack"). 503 is
+# what X, Meta and TikTok answer when overloaded, before doing anything: it stays a plain retry.
+_AMBIGUOUS_SERVER_ERRORS = frozenset({500, 502, 504})
+
+
+def is_write(method: str) -> bool:
+    return method.upper() not in _IDEMPOTENT
+
+
+def unreadable_success_of_a_write(answer: ApiResponse) -> bool:
+    """A 2xx to a write says the platform did it, however unreadable the rest of the answer: none of the four
+    platforms takes an idempotency key, so sending it again could publish twice."""
+    return answer.ok and is_write(answer.method)
+
+
+def ambiguous_failure_of_a_write(answer: ApiResponse) -> bool:
+    """A write answered 500, 502 or 504 may have been carried out before the failure: check, never resend blindly."""
+    return answer.status in _AMBIGUOUS_SERVER_ERRORS and is_write(answer.method)
+
+
 # What a connection the server closed looks like (not timeouts: a slow platform is not retried at once).
 _DROPPED_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 def _may_have_reached_server(method: str, exc: httpx.TransportError) -> bool:
-    if method.upper() in _IDEMPOTENT:
+    if not is_write(method):
         return False
     # Connect failures never sent the request; anything later may have been processed by the platform.
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azmth_pipelines.platforms.errors import Disposition, PlatformError, error_for
-from azmth_pipelines.platforms.http import ApiResponse, retry_after_seconds
+from azmth_pipelines.platforms.http import ApiResponse, ambiguous_failure_of_a_write, retry_after_seconds
 
 # Throttling: 4 app, 17 user, 32 Page, 613 custom rate limit, 80002 Instagram BUC, 341 app limit reached.
 _THROTTLE_CODES = frozenset({4, 17, 32, 613, 341, 80002})
@@ -155,7 +155,7 @@ def graph_error(
         user_message=error.get("error_user_msg"),
         retry_after_s=retry_after,
         missing_scope=missing_scope,
-        may_have_succeeded=bool(rule and rule.may_have_succeeded),
+        may_have_succeeded=bool(rule and rule.may_have_succeeded) or ambiguous_failure_of_a_write(answer),
         trace_id=error.get("fbtrace_id"),
         payload=answer.payload(),
         secrets=secrets,

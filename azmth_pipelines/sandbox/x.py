@@ -1,11 +1,13 @@
 """X API v2 at api.x.com and x.com: OAuth 2.0 with PKCE, chunked media upload (initialize / append /
 finalize / STATUS, plus the simple and legacy command forms), POST /2/tweets, tweet lookups with partial
-errors, users/me, per-user 15-minute rate limits with x-rate-limit-* headers, and access tiers.
+errors, post text as X rewrites it (t.co links, HTML escapes), users/me, per-user 15-minute rate limits with
+x-rate-limit-* headers, and access tiers.
 
 Sources: platform-apis.md section 4.
 """
 
 import base64
+import hashlib
 import secrets
 from typing import Any
 
@@ -13,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from twitter_text import parse_tweet
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.sandbox.common import (
@@ -95,6 +97,26 @@ def _not_found(value: str, parameter: str = "ids") -> dict[str, Any]:
 
 def _csv(value: str | None) -> set[str]:
     return {v.strip() for v in (value or "").split(",") if v.strip()}
+
+
+def shown_text(post: Post) -> str:
+    """A post's `text` as the API returns it, not as it was typed: every URL wrapped in a t.co link (counting
+    characters, t.co link wrapper), a post with media ending with the media's own t.co link, and &, < and >
+    HTML-escaped (&amp; &lt; &gt;), as v2 answers show them."""
+    text = post.text
+    urls = extract_urls_with_indices(text)
+    for index, url in reversed(list(enumerate(urls))):
+        start, end = url["indices"]
+        text = text[:start] + _tco_link(post.remote_id, str(index)) + text[end:]
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if post.media:
+        text = f"{text} {_tco_link(post.remote_id, 'media')}".lstrip()
+    return text
+
+
+def _tco_link(tweet_id: str, which: str) -> str:
+    # Stable per tweet and link, so every read of a post shows the same links.
+    return "https://t.co/" + hashlib.sha256(f"{tweet_id}/{which}".encode()).hexdigest()[:10]
 
 
 class XApi:
@@ -210,24 +232,23 @@ class XApi:
         tweet_id = self.state.new_id(PLATFORM)
         if text:
             self.state.x_recent_texts[(account.id, text)] = (self.state.now(), tweet_id)
-        self.state.record_post(
-            Post(
-                platform=PLATFORM,
-                account_id=account.id,
-                remote_id=tweet_id,
-                text=text or "",
-                media=[m.id for m in attached],
-                media_type=attached[0].media_type if attached else "text",
-                published_at=self.state.now(),
-                product_type="tweet",
-                extra={
-                    "media_keys": [self._media_key(m) for m in attached],
-                    "reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
-                },
-            )
+        post = Post(
+            platform=PLATFORM,
+            account_id=account.id,
+            remote_id=tweet_id,
+            text=text or "",
+            media=[m.id for m in attached],
+            media_type=attached[0].media_type if attached else "text",
+            published_at=self.state.now(),
+            product_type="tweet",
+            extra={
+                "media_keys": [self._media_key(m) for m in attached],
+                "reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
+            },
         )
+        self.state.record_post(post)
         return JSONBody(
-            {"data": {"id": tweet_id, "text": text or "", "edit_history_tweet_ids": [tweet_id]}}, 201, headers
+            {"data": {"id": tweet_id, "text": shown_text(post), "edit_history_tweet_ids": [tweet_id]}}, 201, headers
         )
 
     def _invalid(self, parameters: dict[str, list[str]], message: str) -> Exception:
@@ -289,7 +310,7 @@ class XApi:
     def _tweet(self, post: Post, fields: set[str], account: Account, errors: list[dict[str, Any]]) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": post.remote_id,
-            "text": post.text,
+            "text": shown_text(post),
             "edit_history_tweet_ids": [post.remote_id],
         }
         now = self.state.now()

@@ -1,9 +1,12 @@
 """A server may close a kept-alive connection just as the client reuses it: reads go again, writes never do."""
 
+import asyncio
+
 import httpx
 import pytest
 
 from azmth_pipelines.platforms.errors import TransientError
+from azmth_pipelines.platforms.http import CONNECTION_LIMITS
 from azmth_pipelines.platforms.x.client import XClient
 
 pytestmark = pytest.mark.anyio
@@ -52,3 +55,25 @@ async def test_a_read_dropped_twice_fails_as_transient() -> None:
             await x.me(TOKEN)
     assert methods == ["GET", "GET"]
     assert not caught.value.may_have_succeeded
+
+
+async def test_a_call_with_no_free_connection_in_time_is_never_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publish call must go out within its attempt's lease: one stuck behind a full pool gives up unsent."""
+    monkeypatch.setattr("azmth_pipelines.platforms.http.SLOT_WAIT_S", 0.05)
+    release = asyncio.Event()
+    methods: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        methods.append(request.method)
+        await release.wait()
+        return httpx.Response(200, json={"data": {"id": "42", "name": "Nova", "username": "nova"}})
+
+    async with XClient("https://x.test", transport=httpx.MockTransport(slow)) as x:
+        busy = [asyncio.create_task(x.me(TOKEN)) for _ in range(CONNECTION_LIMITS.max_connections)]
+        await asyncio.sleep(0.01)
+        with pytest.raises(TransientError) as caught:
+            await x.create_post(TOKEN, "Out now")
+        release.set()
+        await asyncio.gather(*busy)
+    assert "POST" not in methods
+    assert not caught.value.may_have_succeeded  # never sent: a plain retry cannot post twice

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -148,6 +149,29 @@ def test_simple_image_upload_needs_no_processing(
     assert "processing_info" not in data
     tweet = http.post("/x/2/tweets", headers=bearer(account), json={"media": {"media_ids": [data["id"]]}})
     assert tweet.status_code == 201
+
+
+def test_text_comes_back_as_x_rewrites_it_escaped_with_t_co_links(
+    sandbox: SandboxHandle, http: httpx.Client, media_server: MediaServer
+) -> None:
+    account = sandbox.create_account("x", "rewritten")
+    image = (media_server.directory / "square.jpg").read_bytes()
+    media_id = http.post(
+        "/x/2/media/upload",
+        headers=bearer(account),
+        data={"media_category": "tweet_image"},
+        files={"media": ("a.jpg", image, "image/jpeg")},
+    ).json()["data"]["id"]
+    typed = "R&B <live> at nova.band/tour"
+    created = http.post(
+        "/x/2/tweets", headers=bearer(account), json={"text": typed, "media": {"media_ids": [media_id]}}
+    )
+    shown = created.json()["data"]["text"]
+    assert re.fullmatch(r"R&amp;B &lt;live&gt; at https://t\.co/\w{10} https://t\.co/\w{10}", shown), shown
+    tweet_id = created.json()["data"]["id"]
+    lookup = http.get("/x/2/tweets", headers=bearer(account), params={"ids": tweet_id}).json()
+    assert lookup["data"][0]["text"] == shown  # the same links on every read
+    assert [p["text"] for p in sandbox.published("x", account.id)] == [typed]  # admins see what was typed
 
 
 def test_oauth_pkce_flow_with_offline_access_and_rotation(sandbox: SandboxHandle, http: httpx.Client) -> None:

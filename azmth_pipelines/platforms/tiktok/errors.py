@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from azmth_pipelines.platforms.errors import Disposition, PlatformError, error_for
-from azmth_pipelines.platforms.http import ApiResponse, retry_after_seconds
+from azmth_pipelines.platforms.http import ApiResponse, ambiguous_failure_of_a_write, retry_after_seconds
 from azmth_pipelines.vocabulary import Platform
 
 PLATFORM = Platform.TIKTOK
@@ -91,6 +91,7 @@ def tiktok_error(
         code=code or None,
         retry_after_s=retry_after_seconds(answer.headers) if rate_limited else None,
         missing_scope=required_scope if code in _SCOPE else None,
+        may_have_succeeded=ambiguous_failure_of_a_write(answer),
         trace_id=str(log_id) if log_id else None,
         payload=answer.payload(),
         secrets=secrets,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azmth_pipelines.platforms.errors import Disposition, NotAvailableOnTier, PlatformError, error_for
-from azmth_pipelines.platforms.http import ApiResponse
+from azmth_pipelines.platforms.http import ApiResponse, ambiguous_failure_of_a_write
 from azmth_pipelines.vocabulary import Platform
 
 PLATFORM = Platform.X
@@ -107,6 +107,7 @@ def x_error(
         "http_status": answer.status,
         "code": problem or (codes[0] if codes else None),
         "subcode": body.get("reason"),
+        "may_have_succeeded": ambiguous_failure_of_a_write(answer),
         "payload": answer.payload(),
         "secrets": secrets,
     }
