@@ -1,5 +1,6 @@
 """A studio for publishing tests: a migrated database, the sandbox, a media server, one connected artist."""
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,13 +11,15 @@ import dagster as dg
 import pytest
 from cryptography.fernet import Fernet
 
-from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.db.engine import session_factory, session_scope
 from azmth_pipelines.db.models import ContentPost, PublishAttempt
 from azmth_pipelines.demo import DemoMedia, connect_sandbox_accounts, make_demo_media
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import MediaInput, create_post
 from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.publishing.ledger import Ledger, Stage
 from azmth_pipelines.publishing.tick import TickRun, publish_config, run_tick
 from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
@@ -110,6 +113,22 @@ class Studio:
 
     def published(self, platform: Platform) -> list[dict[str, Any]]:
         return self.sandbox.published(platform.value, self.accounts[platform].id)
+
+    def die_after_requesting(self, post_id: int, remote_ids: dict[str, Any] | None = None) -> None:
+        """What a run killed after asking X to post leaves behind: an attempt at publish_requested, never finished."""
+        ledger = Ledger(session_factory())
+        claim = ledger.claim(post_id, Platform.X, now=AFTER_T0, run_id="dead", manual=False)
+        assert claim is not None
+        ledger.checkpoint(claim, Stage.PUBLISH_REQUESTED, remote_ids or {"media_ids": []}, now=AFTER_T0)
+
+    def tweet(self, text: str) -> str:
+        """Posts to the artist's X account directly: the call a dead run made, which landed."""
+
+        async def create() -> str:
+            async with XClient() as client:
+                return (await client.create_post(self.accounts[Platform.X].access_token, text)).id
+
+        return asyncio.run(create())
 
 
 @pytest.fixture

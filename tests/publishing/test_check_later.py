@@ -1,11 +1,9 @@
 """Once a platform may have been asked to publish, an unclear error is checked with it on a later tick, never
 answered by publishing again (which would post twice)."""
 
-import asyncio
 from datetime import timedelta
 
 from azmth_pipelines.db.engine import session_factory
-from azmth_pipelines.platforms.x.client import XClient
 from azmth_pipelines.publishing.ledger import CONFIRMATION_SPAN, Ledger, Stage
 from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo
 from azmth_pipelines.publishing.windows import window_start
@@ -43,16 +41,8 @@ def test_an_unclear_answer_to_the_publish_call_is_checked_before_publishing_agai
 def test_a_reconciliation_that_fails_is_tried_again_on_the_next_tick(studio: Studio) -> None:
     caption = "Landed, then the check failed"
     post_id = studio.post(["x"], body=caption)
-    ledger = Ledger(session_factory())
-    dead = ledger.claim(post_id, Platform.X, now=AFTER_T0, run_id="dead", manual=False)
-    assert dead is not None
-    ledger.checkpoint(dead, Stage.PUBLISH_REQUESTED, {"media_ids": []}, now=AFTER_T0)
-
-    async def the_call_that_landed() -> str:
-        async with XClient() as client:
-            return (await client.create_post(studio.accounts[Platform.X].access_token, caption)).id
-
-    tweet_id = asyncio.run(the_call_that_landed())
+    studio.die_after_requesting(post_id)
+    tweet_id = studio.tweet(caption)
     # The run that takes the dead attempt over cannot read the timeline to check it.
     studio.sandbox.set_fault("x", "status_5xx", 503, scope="/users/", times=1)
     studio.tick(NEXT_TICK)

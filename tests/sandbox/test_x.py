@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from azmth_pipelines.sandbox.testing import SandboxHandle
+from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from tests.sandbox.conftest import MediaServer, bearer, poll
 
 
@@ -133,17 +133,21 @@ def test_unprocessed_or_foreign_media_ids_are_invalid(sandbox: SandboxHandle, ht
     assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
 
 
-def test_simple_image_upload_needs_no_processing(
-    sandbox: SandboxHandle, http: httpx.Client, media_server: MediaServer
-) -> None:
-    account = sandbox.create_account("x", "photographer")
+def _upload_square_image(http: httpx.Client, account: SandboxAccount, media_server: MediaServer) -> httpx.Response:
     image = (media_server.directory / "square.jpg").read_bytes()
-    uploaded = http.post(
+    return http.post(
         "/x/2/media/upload",
         headers=bearer(account),
         data={"media_category": "tweet_image"},
         files={"media": ("a.jpg", image, "image/jpeg")},
     )
+
+
+def test_simple_image_upload_needs_no_processing(
+    sandbox: SandboxHandle, http: httpx.Client, media_server: MediaServer
+) -> None:
+    account = sandbox.create_account("x", "photographer")
+    uploaded = _upload_square_image(http, account, media_server)
     assert uploaded.status_code == 200, uploaded.text
     data = uploaded.json()["data"]
     assert "processing_info" not in data
@@ -155,13 +159,7 @@ def test_text_comes_back_as_x_rewrites_it_escaped_with_t_co_links(
     sandbox: SandboxHandle, http: httpx.Client, media_server: MediaServer
 ) -> None:
     account = sandbox.create_account("x", "rewritten")
-    image = (media_server.directory / "square.jpg").read_bytes()
-    media_id = http.post(
-        "/x/2/media/upload",
-        headers=bearer(account),
-        data={"media_category": "tweet_image"},
-        files={"media": ("a.jpg", image, "image/jpeg")},
-    ).json()["data"]["id"]
+    media_id = _upload_square_image(http, account, media_server).json()["data"]["id"]
     typed = "R&B <live> at nova.band/tour"
     created = http.post(
         "/x/2/tweets", headers=bearer(account), json={"text": typed, "media": {"media_ids": [media_id]}}
