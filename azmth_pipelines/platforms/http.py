@@ -154,7 +154,7 @@ class PlatformClient:
             except _DROPPED_CONNECTION:
                 # A server may close an idle kept-alive connection just as it is reused; a read is safe to
                 # send again at once, rather than failing the attempt until the next tick. Writes are not.
-                if method.upper() not in _IDEMPOTENT:
+                if is_write(method):
                     raise
                 response = await self._http.request(method, url, **kwargs, **extra)
             finally:

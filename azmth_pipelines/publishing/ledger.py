@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
@@ -109,6 +109,12 @@ _SETTLING_COLUMNS = (
 )
 
 
+def _locked(session: Session, query: Select[Any]) -> Select[Any]:
+    """The query's rows locked FOR UPDATE on PostgreSQL; on SQLite the transaction's write lock already holds
+    every row."""
+    return query.with_for_update() if session.get_bind().dialect.name == "postgresql" else query
+
+
 def _lock_posts(session: Session, post_ids: Iterable[int], *, only: Sequence[Any] = ()) -> dict[int, ContentPost]:
     """The posts, read afresh (`only` these columns, if given); on PostgreSQL locked FOR UPDATE in id order (two
     runs' batches then take their common rows in the same order instead of deadlocking)."""
@@ -120,9 +126,7 @@ def _lock_posts(session: Session, post_ids: Iterable[int], *, only: Sequence[Any
     )
     if only:
         query = query.options(load_only(*only))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {post.id: post for post in session.scalars(query)}
+    return {post.id: post for post in session.scalars(_locked(session, query))}
 
 
 # Built once: constructing and keying a statement costs more than running this one (every claim batch runs it).
@@ -145,9 +149,7 @@ def _leases(session: Session, attempt_ids: Iterable[int]) -> dict[int, datetime 
         .where(PublishAttempt.id.in_(sorted(set(attempt_ids))))
         .order_by(PublishAttempt.id)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {attempt_id: lease for attempt_id, lease in session.execute(query)}
+    return {attempt_id: lease for attempt_id, lease in session.execute(_locked(session, query))}
 
 
 class Ledger:

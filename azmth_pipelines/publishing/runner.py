@@ -89,9 +89,14 @@ class _InFlight:
     reached: list[str] = field(default_factory=list)
 
     @property
+    def reconciling(self) -> bool:
+        """Whether this attempt checks one a dead run left after asking the platform to publish."""
+        return self.claim.reconcile_stage == Stage.PUBLISH_REQUESTED
+
+    @property
     def asked_to_publish(self) -> bool:
         """Whether the platform may have been asked to make the post public (by this run or a dead one)."""
-        return self.claim.reconcile_stage == Stage.PUBLISH_REQUESTED or Stage.PUBLISH_REQUESTED in self.reached
+        return self.reconciling or Stage.PUBLISH_REQUESTED in self.reached
 
 
 class Preflight(Exception):
@@ -240,7 +245,7 @@ class PublishRunner:
             # Built here, after the claim committed, so a bug in it finishes the attempt like any other (below).
             job = self._read_job(claim, *rows)
             if isinstance(job, Failed):
-                if claim.reconcile_stage == Stage.PUBLISH_REQUESTED:
+                if attempt.reconciling:
                     return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
                 return job
             if claim.reconcile_stage is not None:
@@ -262,8 +267,7 @@ class PublishRunner:
         except LeaseLost:
             raise
         except PlatformError as error:
-            reconciling = claim.reconcile_stage == Stage.PUBLISH_REQUESTED
-            if (error.may_have_succeeded and attempt.asked_to_publish) or (reconciling and error.retryable):
+            if (error.may_have_succeeded and attempt.asked_to_publish) or (attempt.reconciling and error.retryable):
                 # The platform may have published (no clear answer to the publish call, or the check of an
                 # interrupted one failed): a fresh attempt could post twice, so a later tick checks first.
                 return CheckLater(ErrorInfo.from_platform_error(error))
