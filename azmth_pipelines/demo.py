@@ -29,7 +29,7 @@ class DemoMedia:
 def make_demo_media(folder: Path) -> DemoMedia:
     return DemoMedia(
         portrait_jpeg=make_image(folder / "portrait-4x5.jpg", 1080, 1350),
-        # 2.4:1 is wider than Instagram's 1.91:1 limit: that post shows a media check failing on one platform.
+        # 2.4:1 is wider than Instagram's 1.91:1 limit: that post crops it for Instagram (refused without the crop).
         panorama_jpeg=make_image(folder / "panorama-2.4x1.jpg", 1440, 600),
         clip_with_audio=make_video(folder / "clip-audio.mp4", seconds=4, width=360, height=640, audio=True),
         clip_silent=make_video(folder / "clip-silent.mp4", seconds=4, width=360, height=640, audio=False),
@@ -126,7 +126,7 @@ def seed_demo(
         post(
             platforms=["instagram", "threads"],
             body="Panorama from the tour bus",
-            media=[MediaInput(media.panorama_jpeg)],
+            media=[MediaInput(media.panorama_jpeg, crops={"instagram": {"aspect": "4:5"}})],
         ),
         post(platforms=["threads", "x"], body="Text only: thank you for 10k!"),
     ]

@@ -1,28 +1,44 @@
 """Schedules: the 15-minute publish tick here; `all_schedules` lists every schedule of the code location."""
 
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from azmth_pipelines.ops.publish import SCHEDULED, TRIGGER_TAG, publish_job
+from azmth_pipelines.ops.publish import SCHEDULED, TRIGGER_TAG, publish_job, publish_windows
+from azmth_pipelines.publishing.invalid_rows import InvalidPostRow, record_invalid_rows
 from azmth_pipelines.publishing.planner import windows_with_work
 from azmth_pipelines.publishing.windows import partition_key
 from azmth_pipelines.resources.database import DatabaseResource
 
 
-def publish_run_requests(database: DatabaseResource, now) -> list[dg.RunRequest]:  # type: ignore[no-untyped-def]
-    """One run per closed window with due work; the run key makes each (window, tick) request happen once."""
+@dataclass(frozen=True)
+class TickPlan:
+    """What one tick launches: a run per closed window with due work, and the post rows it had to skip."""
+
+    requests: list[dg.RunRequest]
+    invalid_rows: list[InvalidPostRow]
+    # Windows with work that Dagster does not know yet (their end is after its clock): a later tick runs them.
+    not_closed: list[str]
+
+
+def plan_tick(database: DatabaseResource, now: datetime) -> TickPlan:
+    """One run per closed window with due work; the run key makes each (window, tick) request happen once. A row that
+    cannot be read is skipped and reported to staff (once), never stopping the windows of other artists."""
     with database.session() as session:
-        windows = windows_with_work(session, now=now)
+        due = windows_with_work(session, now=now)
+        record_invalid_rows(session, due.invalid_rows, now=now)
     tick = now.astimezone(UTC).strftime("%Y%m%dT%H%M")
-    return [
-        dg.RunRequest(
-            partition_key=partition_key(window),
-            run_key=f"publish:{partition_key(window)}@{tick}",
-            tags={TRIGGER_TAG: SCHEDULED},
+    requests, not_closed = [], []
+    for window in due.windows:
+        key = partition_key(window)
+        if not publish_windows.has_partition_key(key):
+            not_closed.append(key)
+            continue
+        requests.append(
+            dg.RunRequest(partition_key=key, run_key=f"publish:{key}@{tick}", tags={TRIGGER_TAG: SCHEDULED})
         )
-        for window in windows
-    ]
+    return TickPlan(requests, due.invalid_rows, not_closed)
 
 
 @dg.schedule(
@@ -30,13 +46,18 @@ def publish_run_requests(database: DatabaseResource, now) -> list[dg.RunRequest]
     job=publish_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every 15 minutes: publish the window that just closed, late posts and due retries.",
+    description="Every 15 minutes: publish the window that just closed, late posts and due retries. Post rows that "
+    "cannot be read are skipped (warned here, one staff error each) and never hold up the other posts.",
 )
 def publish_schedule(context: dg.ScheduleEvaluationContext, database: DatabaseResource):
-    requests = publish_run_requests(database, context.scheduled_execution_time)
-    if not requests:
+    plan = plan_tick(database, context.scheduled_execution_time)
+    for row in plan.invalid_rows:
+        context.log.warning(row.message)
+    for key in plan.not_closed:
+        context.log.warning(f"window {key} has due work but has not closed by Dagster's clock; a later tick runs it")
+    if not plan.requests:
         return dg.SkipReason("no scheduled posts or retries are due")
-    return requests
+    return plan.requests
 
 
 def all_schedules() -> list[dg.ScheduleDefinition]:

@@ -255,14 +255,14 @@ def _tick(shards: int, home: Path) -> tuple[int, list[float]]:
 
     from azmth_pipelines.publishing.tick import publish_config
     from azmth_pipelines.resources.database import DatabaseResource
-    from azmth_pipelines.schedules import publish_run_requests
+    from azmth_pipelines.schedules import plan_tick
 
     job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
     config = publish_config(None, shards) | {"execution": {"config": {"max_concurrent": shards}}}
     ok, shard_rss = 0, []
     (home / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(home / "dagster")) as instance:
-        for request in publish_run_requests(DatabaseResource(), datetime.now(UTC)):
+        for request in plan_tick(DatabaseResource(), datetime.now(UTC)).requests:
             tags = {**request.tags, "dagster/partition": request.partition_key or ""}
             with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
                 ok += result.success

@@ -1,13 +1,16 @@
 """The `azmth` command line: what a person types, what they see, and that refusals write nothing."""
 
 import json
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from azmth_pipelines.cli.main import app
 from azmth_pipelines.db.engine import session_scope
-from azmth_pipelines.db.models import Release
+from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset, Release
+from azmth_pipelines.media.samples import make_image
 
 runner = CliRunner()
 
@@ -17,7 +20,7 @@ def azmth(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_artist_post_and_release_round_trip_as_json(database_url: str) -> None:
+def test_artist_post_and_release_round_trip_as_json(database_url: str, sample_jpeg: Path) -> None:
     code, out, _ = azmth("artist", "create", "--name", "Nova", "--timezone", "Europe/Berlin", "--json")
     assert code == 0
     artist_id = json.loads(out)["id"]
@@ -54,6 +57,8 @@ def test_artist_post_and_release_round_trip_as_json(database_url: str) -> None:
         "x=Friday!",
         "--option",
         "tiktok.mode=inbox",
+        "--media",
+        str(sample_jpeg),
         "--at",
         "2026-07-03T18:00",
         "--release",
@@ -91,3 +96,66 @@ def test_a_bad_upc_exits_non_zero_names_the_rule_and_writes_nothing(database_url
 def test_unknown_post_is_a_clear_error(database_url: str) -> None:
     code, _, err = azmth("post", "show", "42")
     assert code == 1 and "post 42 not found" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "x", "--body", "x" * 300], "error: body: X: caption is 300 characters as X counts them"),
+        (["-p", "instagram", "--body", "Out Friday"], "error: media: Instagram needs a photo or a video"),
+        (["-p", "x", "--body", "Out Friday", "--crop", "x=1:1"], "error: crops: --crop crops pictures"),
+        (["-p", "instagram", "--media", "{panorama}"], "error: media.0: Instagram: image aspect 2.40:1 is outside"),
+        (["-p", "x", *["--media", "{jpeg}"] * 5], "error: media: X: a post takes up to 4 images; it has 5"),
+        (
+            ["-p", "tiktok", "--media", "{jpeg}", "--option", "tiktok.disable_duet=true"],
+            "error: platform_options.tiktok.disable_duet: TikTok: disable_duet applies to videos",
+        ),
+    ],
+)
+def test_post_create_refuses_what_publishing_would_and_writes_nothing(
+    database_url: str, sample_jpeg: Path, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    azmth("artist", "create", "--name", "Nova")
+    files = {"jpeg": str(sample_jpeg), "panorama": str(make_image(tmp_path / "panorama.jpg", 1440, 600))}
+    args = [arg.format(**files) for arg in args]
+    code, _, err = azmth("post", "create", "--artist", "1", "--at", "2026-12-05T18:00", *args)
+    assert code == 1
+    assert err.startswith(expected)
+    with session_scope() as session:
+        for table in (ContentPost, ContentPostMedia, MediaAsset):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+
+
+def test_post_create_takes_a_past_time_and_says_it_is_due_now(database_url: str) -> None:
+    azmth("artist", "create", "--name", "Nova")
+    code, out, err = azmth(
+        "post", "create", "--artist", "1", "-p", "x", "--body", "Out now", "--at", "2020-01-01T10:00"
+    )
+    assert code == 0
+    assert "due now: publishes on the next tick" in err
+    assert "[scheduled] scheduled for 2020-01-01T10:00:00+00:00" in out
+
+
+def test_post_create_crops_the_pictures_and_leaves_the_video_alone(
+    database_url: str, sample_jpeg: Path, sample_video_with_audio: Path
+) -> None:
+    azmth("artist", "create", "--name", "Nova")
+    code, out, err = azmth(
+        "post",
+        "create",
+        "--artist",
+        "1",
+        "-p",
+        "threads",
+        "--media",
+        str(sample_jpeg),
+        "--media",
+        str(sample_video_with_audio),
+        "--crop",
+        "threads=1:1",
+        "--at",
+        "2026-12-05T18:00",
+        "--json",
+    )
+    assert code == 0, err
+    assert [m["crops"] for m in json.loads(out)["media"]] == [{"threads": {"aspect": "1:1"}}, {}]

@@ -81,7 +81,7 @@ def demo() -> None:
         from azmth_pipelines.definitions import defs
         from azmth_pipelines.publishing.tick import run_tick
 
-        for run in run_tick(defs, dagster_instance(), now=now, fixed_clock=False):
+        for run in run_tick(defs, dagster_instance(), now=now, fixed_clock=False).runs:
             typer.echo(f"run {run.run_id} for window {run.partition_key}: {'success' if run.success else 'failed'}")
         with session_scope() as session:
             views = [post_view(get_post(session, post_id)) for post_id in post_ids]

@@ -10,9 +10,12 @@ from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain import validation
 from azmth_pipelines.domain.artists import get_artist
+from azmth_pipelines.domain.errors import ValidationError
 from azmth_pipelines.domain.lifecycle import delete_posts, restore_posts
 from azmth_pipelines.domain.post_report import COUNTS, list_rows, post_report
 from azmth_pipelines.domain.posts import MediaInput, create_post, get_post, list_posts, post_view
+from azmth_pipelines.media.errors import MediaError
+from azmth_pipelines.media.probe import probe_file
 from azmth_pipelines.vocabulary import PostStatus
 
 post_app = typer.Typer(help="Posts: write once, publish to several platforms.", no_args_is_help=True)
@@ -43,6 +46,25 @@ def _crops(values: list[str]) -> dict[str, dict[str, Any]]:
                 fail(f"--crop focus takes x,y between 0 and 1, got {focus!r}")
         crops[platform] = crop
     return crops
+
+
+def _media(paths: list[Path], crops: dict[str, dict[str, Any]]) -> list[MediaInput]:
+    """Each file, with the --crop specs on the pictures (a video is not cropped)."""
+    if not crops:
+        return [MediaInput(path=path) for path in paths]
+    items = [MediaInput(path=path, crops=crops if _is_picture(path) else {}) for path in paths]
+    if not any(item.crops for item in items):
+        raise ValidationError(
+            "crops", "--crop crops pictures and the post has none - add one with --media or drop --crop"
+        )
+    return items
+
+
+def _is_picture(path: Path) -> bool:
+    try:
+        return probe_file(path).kind == "image"
+    except MediaError:
+        return True  # storing the file reports what is wrong with it
 
 
 def _render_post(view: dict[str, Any]) -> str:
@@ -78,7 +100,6 @@ def create(
     """Create a post (scheduled unless --draft) and print it."""
     with domain_errors(), session_scope() as session:
         timezone = get_artist(session, artist).timezone
-        crops = _crops(crop)
         post = create_post(
             session,
             artist_id=artist,
@@ -86,12 +107,18 @@ def create(
             body=body,
             caption_overrides=parse_pairs("--caption", caption),
             platform_options=_options(option),
-            media=[MediaInput(path=path, crops=crops) for path in media],
+            media=_media(media, _crops(crop)),
             scheduled_for=validation.parse_local_time("scheduled_for", at, timezone) if at else None,
             status=PostStatus.DRAFT if draft else PostStatus.SCHEDULED,
             release_id=release,
         )
         view = post_view(post)
+        due_now = (
+            post.scheduled_for is not None and post.status is PostStatus.SCHEDULED and post.scheduled_for <= utcnow()
+        )
+    if due_now:
+        # A time already past is no mistake (an artist posting "now"): say when it goes out instead.
+        typer.echo("due now: publishes on the next tick", err=True)
     emit(view, as_json, _render_post)
 
 

@@ -20,7 +20,12 @@ def serve(
     ] = 0.5,
     fault: Annotated[
         list[str] | None,
-        typer.Option(help="PLATFORM:KIND=VALUE[,scope=GROUP][,times=N], e.g. instagram:error_rate=0.1,scope=publish"),
+        typer.Option(
+            help="PLATFORM:KIND=VALUE[,scope=GROUP][,times=N], e.g. instagram:error_rate=0.1,scope=publish. "
+            "KIND: error_rate, status_5xx, http_status (any 4xx/5xx, e.g. x:http_status=404), lost_reply (the "
+            "request is carried out, then answered with VALUE, default 500), latency, timeout, malformed, "
+            "rate_limit, container_error."
+        ),
     ] = None,
     verified_prefix: Annotated[
         list[str] | None, typer.Option(help="URL prefix treated as verified for TikTok PULL_FROM_URL.")

@@ -411,12 +411,18 @@ class StaffError(Base):
     __tablename__ = "staff_error"
     __table_args__ = (
         Index("ix_staff_error_when", "occurred_at"),
-        {"comment": "Every platform error in full, for staff. Secrets are redacted before the row is written."},
+        {
+            "comment": "Every platform error in full, for staff, and every post row the publisher could not read. "
+            "Secrets are redacted before the row is written."
+        },
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[Platform | None] = mapped_column(
+        _enum(Platform, "platform"),
+        comment="The platform that answered; NULL for a post row the publisher could not read (invalid_post_row).",
+    )
     post_id: Mapped[int | None] = mapped_column(ForeignKey("content_post.id", ondelete="SET NULL"), index=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("publish_attempt.id", ondelete="SET NULL"))
     http_status: Mapped[int | None] = mapped_column()

@@ -4,10 +4,11 @@ Stored in `content_post.platform_options` as {platform: {option: value}}; only t
 so a typo in the web app is an error at write time, not a silent default at publish time.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from azmth_pipelines.domain.errors import ValidationError
-from azmth_pipelines.vocabulary import InstagramPath, Platform, TikTokMode
+from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform, TikTokMode
 
 # TikTok's privacy_level values (Content Posting API, query creator info).
 TIKTOK_PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
@@ -68,3 +69,37 @@ def validate(options: dict[str, Any] | None, platforms: list[Platform]) -> dict[
 def effective(options: dict[str, Any], platform: Platform) -> dict[str, Any]:
     """The options publishing uses: the post's choices over the platform's defaults."""
     return {**DEFAULTS[platform], **options.get(platform.value, {})}
+
+
+def instagram_placement(options: dict[str, Any], first: MediaKind | None) -> str:
+    """Where an Instagram post goes: the chosen placement, else a video is a Reel and a picture a feed post."""
+    return options.get("placement") or ("reels" if first is MediaKind.VIDEO else "feed")
+
+
+# TikTok photo posts take no duet or stitch setting (photo-post reference: post_info has disable_comment only).
+_VIDEO_ONLY = {Platform.TIKTOK: ("disable_duet", "disable_stitch")}
+
+
+def media_misfit(platform: Platform, options: dict[str, Any], kinds: Sequence[MediaKind]) -> ValidationError | None:
+    """An option (as `effective` gives them) the post's media cannot take, which publishing would drop or refuse.
+
+    A Reel on a still image is left to the media checks (media/checks.py), which word it as publishing does.
+    """
+    field = f"platform_options.{platform.value}"
+    if kinds and MediaKind.VIDEO not in kinds:
+        for name in _VIDEO_ONLY.get(platform, ()):
+            if name in options:
+                return ValidationError(
+                    f"{field}.{name}", f"{platform.label}: {name} applies to videos; photo posts have no such setting"
+                )
+    if platform is not Platform.INSTAGRAM:
+        return None
+    placement = instagram_placement(options, kinds[0] if kinds else None)
+    if placement in ("reels", "stories") and len(kinds) > 1:
+        one = "a Reel is one video" if placement == "reels" else "a story is one photo or video"
+        return ValidationError(
+            f"{field}.placement", f"Instagram: {one}; this post has {len(kinds)} - keep one or post them to the feed"
+        )
+    if "share_to_feed" in options and (placement != "reels" or list(kinds) != [MediaKind.VIDEO]):
+        return ValidationError(f"{field}.share_to_feed", "Instagram: share_to_feed applies to Reels only")
+    return None

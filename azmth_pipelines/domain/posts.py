@@ -13,22 +13,23 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from azmth_pipelines.db.models import ContentPost, ContentPostMedia, Release
+from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset, Release
 from azmth_pipelines.domain import post_options, validation
 from azmth_pipelines.domain.artists import get_artist
 from azmth_pipelines.domain.errors import NotFound, ValidationError
 from azmth_pipelines.domain.media_library import add_media
-from azmth_pipelines.media.crop import CropSpec
+from azmth_pipelines.domain.publishable import check_publishable
+from azmth_pipelines.media.crop import CropSpec, cropped_size
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.vocabulary import Platform, PostStatus
+from azmth_pipelines.vocabulary import MediaKind, Platform, PostStatus
 
 EDITABLE_STATUSES = (PostStatus.DRAFT, PostStatus.SCHEDULED)
 
 
 @dataclass(frozen=True)
 class MediaInput:
-    """A file to attach, with an optional crop per platform ({platform: crop spec dict})."""
+    """A file to attach, with an optional crop per platform ({platform: crop spec dict}; images only)."""
 
     path: Path
     crops: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -71,10 +72,11 @@ def create_post(
     for position, item in enumerate(media):
         asset = add_media(session, artist_id=artist_id, path=item.path, store=store)
         post.media.append(
-            ContentPostMedia(position=position, media_asset_id=asset.id, crops=_crops(item.crops, chosen))
+            ContentPostMedia(position=position, asset=asset, crops=_crops(item.crops, chosen, asset, position))
         )
     if not post.body.strip() and not post.media and not post.caption_overrides:
         raise ValidationError("body", "a post needs a body, a caption override or media")
+    _check_when_scheduled(post)
     session.add(post)
     session.flush()
     return post
@@ -90,6 +92,8 @@ def update_post(session: Session, post_id: int, **changes: Any) -> ContentPost:
     chosen = validation.platforms(changes.get("platforms", post.platforms))
     if "platforms" in changes:
         post.platforms = [p.value for p in chosen]
+        for item in post.media:  # a crop for a platform the post left would be kept without a use
+            _crops(item.crops or {}, chosen, item.asset, item.position)
     if "body" in changes:
         post.body = changes["body"]
     if "caption_overrides" in changes:
@@ -101,6 +105,7 @@ def update_post(session: Session, post_id: int, **changes: Any) -> ContentPost:
     status = _writable_status(changes.get("status", post.status))
     post.scheduled_for = _schedule(changes.get("scheduled_for", post.scheduled_for), status)
     post.status = status
+    _check_when_scheduled(post)
     session.flush()
     return post
 
@@ -185,6 +190,12 @@ def _writable_status(status: PostStatus | str) -> PostStatus:
     return value
 
 
+def _check_when_scheduled(post: ContentPost) -> None:
+    # A draft may be unfinished (no media yet, a caption still too long); scheduling it promises it can go out.
+    if post.status is PostStatus.SCHEDULED:
+        check_publishable(post, {p: resolved_caption(post, p) for p in map(Platform, post.platforms)})
+
+
 def _schedule(scheduled_for: datetime | None, status: PostStatus) -> datetime | None:
     if scheduled_for is None:
         if status is PostStatus.SCHEDULED:
@@ -205,14 +216,25 @@ def _overrides(overrides: dict[str, str] | None, chosen: list[Platform]) -> dict
     return result
 
 
-def _crops(crops: dict[str, dict[str, Any]], chosen: list[Platform]) -> dict[str, dict[str, Any]]:
+def _crops(
+    crops: dict[str, dict[str, Any]], chosen: list[Platform], asset: MediaAsset, position: int
+) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for key, spec in crops.items():
         platform = validation.platform(key)
         if platform not in chosen:
             raise ValidationError("crops", f"crop for {platform.label}, which the post doesn't target")
+        if asset.kind is MediaKind.VIDEO:
+            # Publishing crops pictures only: a crop on a video would be dropped without a word.
+            raise ValidationError(
+                f"crops.{platform.value}",
+                f"media {position} ({asset.original_filename}) is a video; crops apply to images",
+            )
         try:
-            result[platform.value] = CropSpec.from_dict(spec).to_dict()
+            crop = CropSpec.from_dict(spec)
+            if asset.width and asset.height:
+                cropped_size((asset.width, asset.height), crop)  # a box outside the picture is refused now
+            result[platform.value] = crop.to_dict()
         except (MediaError, ValueError, TypeError) as exc:
             raise ValidationError(f"crops.{platform.value}", str(exc)) from None
     return result

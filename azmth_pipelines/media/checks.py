@@ -5,6 +5,7 @@ shown to the artist, so it names the platform, what is off, and the fix. `auto_f
 publishing flow can apply by itself ("add_silent_audio", "trim", "recrop", "reencode_image", "transcode").
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,8 @@ from azmth_pipelines.platforms.x import limits as xl
 Severity = Literal["error", "warning"]
 PLATFORMS = ("instagram", "threads", "tiktok", "x")
 PLACEMENTS = ("feed", "reels", "story")
+# Post options say "stories" (as the Graph API's STORIES); these checks say "story".
+OPTION_PLACEMENTS = {"feed": "feed", "reels": "reels", "stories": "story"}
 _NAMES = {"instagram": "Instagram", "threads": "Threads", "tiktok": "TikTok", "x": "X"}
 _CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC (H.265)", "vp8": "VP8", "vp9": "VP9", "aac": "AAC"}
 
@@ -33,6 +36,74 @@ class MediaProblem:
 def blocking(problems: list[MediaProblem]) -> list[MediaProblem]:
     """The problems that stop a publish (warnings do not)."""
     return [problem for problem in problems if problem.severity == "error"]
+
+
+def fixed_when_publishing(problem: MediaProblem) -> bool:
+    """Whether publishing applies the fix by itself (publishing/media_prep.py); any other error is the artist's."""
+    return problem.auto_fix in ("reencode_image", "add_silent_audio") or (
+        problem.auto_fix == "trim" and problem.platform == "instagram"
+    )
+
+
+# What a platform that takes no text-only post asks for.
+_MEDIA_NEEDED = {"instagram": "a photo or a video", "tiktok": "a video or photos"}
+
+
+def missing_media(platform: str) -> str | None:
+    """Why `platform` refuses a post without media, with the fix; None where text alone makes a post."""
+    needed = _MEDIA_NEEDED.get(platform)
+    if needed is None:
+        return None
+    name = _NAMES[platform]
+    return f"{name} needs {needed}: add media or remove {name} from the post"
+
+
+def check_post_media(platform: str, probes: Sequence[MediaProbe]) -> list[MediaProblem]:
+    """Whether the files fit one post to `platform`: whether it needs any, how many and which kinds together."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {PLATFORMS}")
+    found = _Findings(platform)
+    if not probes:
+        message = missing_media(platform)
+        if message is not None:
+            found.problems.append(MediaProblem(platform, "no_media", message))
+        return found.problems
+    count = len(probes)
+    videos = sum(probe.kind == "video" for probe in probes)
+    if platform == "x":
+        # X attaches up to 4 images, or exactly one video or animated GIF (media best practices).
+        singles = videos + sum(probe.container == "gif" for probe in probes)
+        if singles and count > 1:
+            found.add(
+                "too_many_media",
+                f"a post takes one video or GIF on its own, or up to {xl.IMAGES_MAX_PER_POST} images; "
+                f"it has {count} files - keep the video or GIF alone, or post only images",
+            )
+        elif count > xl.IMAGES_MAX_PER_POST:
+            found.add(
+                "too_many_media",
+                f"a post takes up to {xl.IMAGES_MAX_PER_POST} images; it has {count} - remove some",
+            )
+    elif platform == "tiktok":
+        if videos and count > 1:
+            found.add(
+                "too_many_media",
+                f"a post is one video or up to {tt.PHOTO_MAX_PER_POST} photos; it has {count} files with "
+                f"{videos} video(s) - keep one video, or post only photos",
+            )
+        elif count > tt.PHOTO_MAX_PER_POST:
+            found.add(
+                "too_many_media",
+                f"a photo post takes up to {tt.PHOTO_MAX_PER_POST} photos; it has {count} - remove some",
+            )
+    else:
+        limit = ig.CAROUSEL_MAX_ITEMS if platform == "instagram" else th.CAROUSEL_MAX_ITEMS
+        if count > limit:
+            found.add(
+                "too_many_media",
+                f"a carousel holds up to {limit} photos and videos; it has {count} - remove some",
+            )
+    return found.problems
 
 
 def check_media(

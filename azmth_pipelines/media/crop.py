@@ -128,6 +128,12 @@ def output_size(width: int, height: int, max_width: int | None, max_height: int 
     return max(2, out_w - out_w % 2), max(2, out_h - out_h % 2)
 
 
+def cropped_size(size: tuple[int, int], spec: CropSpec) -> tuple[int, int]:
+    """The width and height `crop_image` (no maximum) gives a picture of `size`, known before cropping it."""
+    _, _, width, height = crop_box(size, spec)
+    return output_size(width, height, None, None)
+
+
 def crop_image(
     source: Path,
     spec: CropSpec,

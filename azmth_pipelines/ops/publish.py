@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
 from azmth_pipelines.publishing.service import publish_items
-from azmth_pipelines.publishing.windows import PARTITION_KEY_FORMAT, window_from_key
+from azmth_pipelines.publishing.windows import FIRST_WINDOW, PARTITION_KEY_FORMAT, window_from_key
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.platforms import InstagramResource, ThreadsResource, TikTokResource, XResource
 from azmth_pipelines.token_cipher import TokenCipher
@@ -21,7 +22,7 @@ from azmth_pipelines.vocabulary import Platform
 
 publish_windows = dg.TimeWindowPartitionsDefinition(
     cron_schedule="*/15 * * * *",
-    start=datetime(2026, 1, 1, tzinfo=UTC),
+    start=FIRST_WINDOW,
     fmt=PARTITION_KEY_FORMAT,
     timezone="UTC",
 )
@@ -64,9 +65,12 @@ def plan_window(context: dg.OpExecutionContext, config: PublishConfig, database:
     window = window_from_key(context.partition_key)
     now = config.clock()()
     with database.session() as session:
-        items = work_in_window(session, window, now=now, manual=is_manual(context))
-    context.log.info(f"window {context.partition_key}: {len(items)} platform posts to work")
-    for index, shard in enumerate(shard_items(items, config.shard_count)):
+        work = work_in_window(session, window, now=now, manual=is_manual(context))
+        record_invalid_rows(session, work.invalid_rows, now=now)
+    for row in work.invalid_rows:
+        context.log.warning(row.message)
+    context.log.info(f"window {context.partition_key}: {len(work.items)} platform posts to work")
+    for index, shard in enumerate(shard_items(work.items, config.shard_count)):
         yield dg.DynamicOutput(shard, mapping_key=f"shard_{index}")
 
 
@@ -101,8 +105,9 @@ def publish_shard(
         )
     )
     result = summary.as_dict()
-    metadata = {
+    metadata: dict[str, dg.MetadataValue] = {
         "summary": dg.MetadataValue.json(result),
+        **{f"state/{state}": dg.MetadataValue.int(count) for state, count in sorted(summary.states.items())},
         # The step process's high-water mark: a shard's memory should not grow with the window's size.
         "peak_rss_mb": dg.MetadataValue.float(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)),
     }

@@ -14,7 +14,7 @@ Why it cannot double-post:
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
@@ -34,13 +34,13 @@ from azmth_pipelines.publishing.outcomes import (
     Unconfirmed,
 )
 from azmth_pipelines.publishing.state import (
-    MAX_ATTEMPTS,
     RETRY_DELAYS,
     SUCCESS_STATES,
     PlatformEntry,
     PlatformState,
     is_due,
     move,
+    retry_after_reset,
     retry_at,
     state_of,
 )
@@ -73,6 +73,9 @@ class Claim:
     lease_expires_at: datetime  # the lease this run wrote last: its proof that it still holds the attempt
     reconcile_stage: str | None = None
     remote_ids: dict[str, Any] | None = None
+    # When taking over: the unclear answer a run recorded when it left the attempt in doubt (`_check_later`); None
+    # when the run that made the attempt stopped without recording anything.
+    unclear_answer: str | None = None
 
 
 def _entry(post: ContentPost, platform: Platform) -> PlatformEntry:
@@ -278,6 +281,7 @@ class Ledger:
             lease,
             reconcile_stage=attempt.stage,
             remote_ids=dict(attempt.remote_ids or {}),
+            unclear_answer=attempt.error_message,
         )
 
     def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any], *, now: datetime) -> Claim | None:
@@ -425,6 +429,9 @@ class Ledger:
                 _record_for_staff(session, claim, attempt, failed.error, now=now)
                 if failed.needs_reconnect:
                     error["message"] = self._needs_reconnect(session, post, claim.platform, failed, now=now)
+                if failed.retryable and failed.retry_after_s is not None:
+                    reset_at = now + timedelta(seconds=failed.retry_after_s)
+                    return self._wait_for_reset(session, entry, error, attempt, reset_at, claim=claim, now=now)
                 if failed.retryable:
                     return self._retry_or_fail(entry, error, attempt, now=now)
                 return move(entry, PlatformState.FAILED, now=now, last_error=error)
@@ -464,11 +471,43 @@ class Ledger:
         now: datetime,
         retry_now: bool = False,
     ) -> PlatformEntry:
-        due = retry_at(entry.attempts, attempt.started_at)
+        due = retry_at(entry.spent_attempts, attempt.started_at)
         if due is None:
-            error = {**error, "message": f"{error['message']} (gave up after {MAX_ATTEMPTS} attempts)"}
+            error = {**error, "message": f"{error['message']} (gave up after {entry.attempts} attempts)"}
             return move(entry, PlatformState.FAILED, now=now, last_error=error)
         return move(entry, PlatformState.RETRYING, now=now, last_error=error, next_retry_at=now if retry_now else due)
+
+    def _wait_for_reset(
+        self,
+        session: Session,
+        entry: PlatformEntry,
+        error: dict[str, Any],
+        attempt: PublishAttempt,
+        reset_at: datetime,
+        *,
+        claim: Claim,
+        now: datetime,
+    ) -> PlatformEntry:
+        """A rate limit that said when it resets: the next attempt comes on the first tick after the reset, and this
+        attempt spends no retry (it could not have succeeded). A reset later than the retries may wait for fails the
+        platform now, instead of after attempts that are all turned away."""
+        due = retry_after_reset(reset_at, _series_start(session, claim) or attempt.started_at)
+        label, resets = claim.platform.label, _clock(reset_at, now)
+        if due is None:
+            message = (
+                f"{label} rate limit ({error['message']}) resets at {resets}, after retries end: gave up. "
+                f"Publish it again after {resets}."
+            )
+            return move(entry, PlatformState.FAILED, now=now, last_error={**error, "user_message": message})
+        message = f"{label} rate limit: next try at {_clock(due, now)}, after the limit resets at {resets}"
+        return move(
+            entry,
+            PlatformState.RETRYING,
+            now=now,
+            last_error={**error, "user_message": message},
+            next_retry_at=due,
+            unspent_attempts=entry.unspent_attempts + 1,
+        )
 
     def _needs_reconnect(
         self, session: Session, post: ContentPost, platform: Platform, failed: Failed, *, now: datetime
@@ -481,6 +520,28 @@ class Ledger:
             .values(status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason, updated_at=now)
         )
         return reason
+
+
+def _series_start(session: Session, claim: Claim) -> datetime | None:
+    """When the platform's current series of attempts began: its last ops re-run (which starts the retries afresh),
+    else its first attempt."""
+    attempts = select(PublishAttempt.started_at).where(
+        PublishAttempt.post_id == claim.post_id, PublishAttempt.platform == claim.platform
+    )
+    rerun = session.scalar(
+        attempts.where(PublishAttempt.manual.is_(True)).order_by(PublishAttempt.started_at.desc()).limit(1)
+    )
+    return rerun or session.scalar(attempts.order_by(PublishAttempt.started_at).limit(1))
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    """`moment` as the artist reads it: UTC, to the minute rounded up (never a moment too early), with the date
+    when it is not today."""
+    moment = moment.astimezone(UTC)
+    if moment.second or moment.microsecond:
+        moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    shown = "%H:%M UTC" if moment.date() == now.astimezone(UTC).date() else "%Y-%m-%d %H:%M UTC"
+    return moment.strftime(shown)
 
 
 def _record_for_staff(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from azmth_pipelines.media.checks import MediaProblem, blocking, check_media
+from azmth_pipelines.media.checks import OPTION_PLACEMENTS, MediaProblem, blocking, check_media, fixed_when_publishing
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.handoff import Handoff, instagram_handoff
@@ -23,9 +23,6 @@ from azmth_pipelines.media.trim import trim_video
 from azmth_pipelines.platforms.instagram.limits import PRODUCT_REEL_MAX_DURATION_S
 from azmth_pipelines.publishing.job import JobMedia
 from azmth_pipelines.vocabulary import MediaKind, Platform
-
-# Post options say "stories" (as the Graph API's STORIES); the media checks say "story".
-_CHECK_PLACEMENT = {"feed": "feed", "reels": "reels", "stories": "story"}
 
 
 @dataclass(frozen=True)
@@ -43,12 +40,14 @@ class PreparedMedia:
 
 def _fix(path: Path, problem: MediaProblem, workdir: Path) -> Path | None:
     """Apply the product's own fix for a problem, or None when only the artist can fix it."""
+    if not fixed_when_publishing(problem):
+        return None
     match problem.auto_fix:
         case "reencode_image":
             return crop_image(path, CropSpec(), workdir / f"{path.stem}-jpeg.jpg").path
         case "add_silent_audio":
             return ensure_audio_track(path, workdir / f"{path.stem}-audio.mp4")
-        case "trim" if problem.platform == Platform.INSTAGRAM.value:
+        case "trim":
             return trim_video(path, PRODUCT_REEL_MAX_DURATION_S, workdir / f"{path.stem}-trim.mp4").path
     return None
 
@@ -61,7 +60,7 @@ def _prepare(
         path = item.path
         if item.kind is MediaKind.IMAGE and item.crop:
             path = crop_image(path, CropSpec.from_dict(item.crop), workdir / f"{path.stem}-crop.jpg").path
-        check_placement = _CHECK_PLACEMENT.get(placement, placement)
+        check_placement = OPTION_PLACEMENTS.get(placement, placement)
         applied: set[str] = set()
         while True:
             probe = probe_file(path)

@@ -73,6 +73,8 @@ class Failed:
     retryable: bool
     reconnect_scope: str | None = None
     needs_reconnect: bool = False
+    # A rate limit that said when it resets: seconds from its answer until then (None: no hint, a plain retry).
+    retry_after_s: float | None = None
 
     @classmethod
     def from_platform_error(cls, error: PlatformError) -> "Failed":
@@ -81,6 +83,7 @@ class Failed:
             retryable=error.retryable,
             needs_reconnect=error.needs_reconnect,
             reconnect_scope=error.missing_scope,
+            retry_after_s=error.retry_after_s if error.retryable else None,
         )
 
     @classmethod

@@ -10,14 +10,15 @@ from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from azmth_pipelines.db.models import ContentPost
+from azmth_pipelines.publishing.invalid_rows import InvalidPostRow
 from azmth_pipelines.publishing.state import PlatformEntry, PlatformState, is_due
-from azmth_pipelines.publishing.windows import window_bounds, window_start
+from azmth_pipelines.publishing.windows import publish_window, window_bounds, window_start
 from azmth_pipelines.vocabulary import Platform, PostStatus
 
 # Posts the orchestrator looks at: drafts are never published; failed ones only by a manual re-run.
 _ACTIVE = (PostStatus.SCHEDULED, PostStatus.POSTED)
 _ACTIVE_OR_FAILED = (*_ACTIVE, PostStatus.FAILED)
-# Far past the 90 minutes retries take, so a scheduler stopped for days still finds its unfinished retries.
+# Far past the hours retries take, so a scheduler stopped for days still finds its unfinished retries.
 SETTLED_LOOKBACK = timedelta(days=7)
 
 
@@ -58,40 +59,74 @@ def _candidates(
     return session.execute(query.order_by(ContentPost.id)).all()
 
 
-def _entries_needing_work(
-    platforms: list[str], per_platform: dict[str, Any] | None, now: datetime, manual: bool
-) -> Iterator[Platform]:
+@dataclass(frozen=True)
+class WindowWork:
+    items: list[WorkItem]
+    invalid_rows: list[InvalidPostRow]
+
+
+@dataclass(frozen=True)
+class DueWindows:
+    windows: list[datetime]
+    invalid_rows: list[InvalidPostRow]
+
+
+def _platforms_needing_work(
+    post_id: int, platforms: Any, per_platform: Any, now: datetime, manual: bool
+) -> list[Platform] | InvalidPostRow:
+    """The post's platforms that need work now, or what is wrong with its row."""
+    if not isinstance(platforms, list) or not isinstance(per_platform, dict | None):
+        return InvalidPostRow(post_id, "platforms must be a JSON list and per_platform a JSON object")
+    due = []
     for name in platforms:
-        if _needs_work(PlatformEntry.from_json((per_platform or {}).get(name)), now, manual):
-            yield Platform(name)
+        try:
+            platform = Platform(name)
+        except ValueError:
+            return InvalidPostRow(post_id, f"platforms: {name!r} is not one of {', '.join(p.value for p in Platform)}")
+        data = (per_platform or {}).get(name)
+        try:
+            entry = PlatformEntry.from_json(data)
+        except (ValueError, TypeError, AttributeError) as error:
+            return InvalidPostRow(post_id, f"per_platform.{name} cannot be read ({type(error).__name__}: {error})")
+        if _needs_work(entry, now, manual):
+            due.append(platform)
+    return due
 
 
-def work_in_window(session: Session, window: datetime, *, now: datetime, manual: bool = False) -> list[WorkItem]:
+def work_in_window(session: Session, window: datetime, *, now: datetime, manual: bool = False) -> WindowWork:
     """The window's (post, platform) pairs that need an attempt or a reconciliation now."""
     start, end = window_bounds(window)
-    return sorted(
-        WorkItem(artist_id, post_id, platform)
-        for post_id, artist_id, _, platforms, per_platform in _candidates(session, start=start, end=end, manual=manual)
-        for platform in _entries_needing_work(platforms, per_platform, now, manual)
-    )
+    items, invalid = [], []
+    for post_id, artist_id, _, platforms, per_platform in _candidates(session, start=start, end=end, manual=manual):
+        due = _platforms_needing_work(post_id, platforms, per_platform, now, manual)
+        if isinstance(due, InvalidPostRow):
+            invalid.append(due)
+            continue
+        items.extend(WorkItem(artist_id, post_id, platform) for platform in due)
+    return WindowWork(sorted(items), invalid)
 
 
-def windows_with_work(session: Session, *, now: datetime) -> list[datetime]:
-    """Every closed window with something due: the one that just closed, late posts, due retries.
+def windows_with_work(session: Session, *, now: datetime) -> DueWindows:
+    """Every closed window with something due: the one that just closed, late posts, due retries; and the rows that
+    could not be read, which never hold up the others.
 
-    Only closed windows: a window still open may gain posts, and Dagster only knows completed windows. A posted
-    post has work only while a platform is retrying or in flight, and every attempt touches the post's row
-    (retries come at most 30 minutes apart): posts settled longer ago than SETTLED_LOOKBACK are not read, else
-    every tick would read every post ever published.
+    Only closed windows: a window still open may gain posts, and Dagster only knows completed windows. A post
+    scheduled before the first window is worked by the first window's run (publish_window). A posted post has work
+    only while a platform is retrying or in flight, and every attempt touches the post's row (attempts come at most
+    105 minutes apart, RESET_WAIT_LIMIT): posts settled longer ago than SETTLED_LOOKBACK are not read, else every tick
+    would read every post ever published.
     """
-    windows = set()
+    windows, invalid = set(), []
     candidates = _candidates(
         session, start=None, end=window_start(now), manual=False, settled_since=now - SETTLED_LOOKBACK
     )
-    for _, _, scheduled_for, platforms, per_platform in candidates:
-        if any(_entries_needing_work(platforms, per_platform, now, False)):
-            windows.add(window_start(scheduled_for))
-    return sorted(windows)
+    for post_id, _, scheduled_for, platforms, per_platform in candidates:
+        due = _platforms_needing_work(post_id, platforms, per_platform, now, False)
+        if isinstance(due, InvalidPostRow):
+            invalid.append(due)
+        elif due:
+            windows.add(publish_window(scheduled_for))
+    return DueWindows(sorted(windows), invalid)
 
 
 def shard_items(items: list[WorkItem], shard_count: int) -> list[list[WorkItem]]:

@@ -25,9 +25,9 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
 from azmth_pipelines.media.errors import MediaError
+from azmth_pipelines.platforms.captions import caption_problem
 from azmth_pipelines.platforms.errors import PlatformError
 from azmth_pipelines.platforms.redaction import redact_text
-from azmth_pipelines.publishing.captions import caption_problem
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
 from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
 from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
@@ -47,21 +47,26 @@ JobRows = tuple[ContentPost | None, SocialConnection | None, list[MediaRow]]
 
 @dataclass
 class RunSummary:
-    outcomes: Counter[str] = field(default_factory=Counter)
+    # Where each platform post worked by this run stands now, by its state in per_platform ("publishing": in doubt,
+    # checked on a later tick): the truth the post shows, not the kind of outcome (a failure may be a retry).
+    states: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
     # Platform trouble ops may act on (outages, give-ups, unconfirmed publications): these fail the run.
     needs_ops: list[str] = field(default_factory=list)
     # Refusals only the artist can fix (media, caption, reconnect): recorded on the post, the run succeeds.
     refused: list[str] = field(default_factory=list)
 
-    def add(self, item: WorkItem, outcome: Outcome | None) -> None:
-        if outcome is None:
+    def add(self, item: WorkItem, worked: "Worked | None") -> None:
+        if worked is None:
             self.skipped += 1
             return
-        self.outcomes[type(outcome).__name__] += 1
+        outcome, entry = worked
+        self.states[entry.state.value] += 1
         where = f"post {item.post_id} {item.platform.value}"
         if isinstance(outcome, Failed):
-            (self.needs_ops if outcome.retryable else self.refused).append(f"{where}: {outcome.error.message}")
+            (self.needs_ops if outcome.retryable else self.refused).append(
+                f"{where}: {entry.state.value}: {outcome.error.message}"
+            )
         elif isinstance(outcome, Unconfirmed):
             self.needs_ops.append(f"{where}: unconfirmed, {outcome.reason}")
         elif isinstance(outcome, CheckLater):
@@ -69,11 +74,15 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "outcomes": dict(self.outcomes),
+            "states": dict(self.states),
             "skipped": self.skipped,
             "needs_ops": self.needs_ops,
             "refused": self.refused,
         }
+
+
+# An attempt's outcome and the platform's entry after it was recorded.
+Worked = tuple[Outcome, PlatformEntry]
 
 
 class LeaseLost(Exception):
@@ -97,6 +106,14 @@ class _InFlight:
     def asked_to_publish(self) -> bool:
         """Whether the platform may have been asked to make the post public (by this run or a dead one)."""
         return self.reconciling or Stage.PUBLISH_REQUESTED in self.reached
+
+
+def _why_in_doubt(claim: Claim) -> str:
+    """What left the publication in doubt, for the artist: this attempt's unclear answer, or a run that stopped."""
+    label = claim.platform.label
+    if claim.unclear_answer:
+        return f"{label} gave no clear answer to the publish request ({claim.unclear_answer})"
+    return f"the run stopped after asking {label} to publish"
 
 
 class Preflight(Exception):
@@ -154,12 +171,12 @@ class PublishRunner:
                 tasks.create_task(one(item, commits))
         return summary
 
-    async def _guarded(self, item: WorkItem, commits: GroupCommit) -> Outcome | None:
+    async def _guarded(self, item: WorkItem, commits: GroupCommit) -> Worked | None:
         account = self._account_slots.setdefault((item.artist_id, item.platform), asyncio.Semaphore(self._per_account))
         async with self._platform_slots[item.platform], account:
             return await self._work(item, commits)
 
-    async def _work(self, item: WorkItem, commits: GroupCommit) -> Outcome | None:
+    async def _work(self, item: WorkItem, commits: GroupCommit) -> Worked | None:
         try:
             claimed = await commits.run(self._claim_and_read, item)
         except IntegrityError:
@@ -174,12 +191,12 @@ class PublishRunner:
             # This attempt outlived its lease and another run took it over; that run settles it.
             log.warning("post %s %s: attempt taken over by another run, stopped", claim.post_id, claim.platform.value)
             return None
-        await commits.run(self._finish, (attempt.claim, outcome))
+        entry = await commits.run(self._finish, (attempt.claim, outcome))
         log.info("post %s %s: %s", claim.post_id, claim.platform.value, type(outcome).__name__)
         if isinstance(outcome, NotPublished):
             # Proved never published: publish it now rather than a tick later (the new claim is a fresh attempt).
             return await self._work(item, commits)
-        return outcome
+        return outcome, entry
 
     def _claim_and_read(self, session: Session, items: Sequence[WorkItem]) -> list[tuple[Claim, JobRows] | None]:
         """Claim the items and read the rows their attempts need, in one transaction of the group commit. The
@@ -251,7 +268,10 @@ class PublishRunner:
             if claim.reconcile_stage is not None:
                 if claim.reconcile_stage != Stage.PUBLISH_REQUESTED:
                     return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
-                return await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
+                outcome = await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
+                if isinstance(outcome, Unconfirmed):
+                    return Unconfirmed(f"{_why_in_doubt(claim)}; {outcome.reason}")
+                return outcome
 
             known: dict[str, Any] = {}  # the attempt's remote ids so far (a fresh attempt starts with none)
 
@@ -267,9 +287,11 @@ class PublishRunner:
         except LeaseLost:
             raise
         except PlatformError as error:
-            if (error.may_have_succeeded and attempt.asked_to_publish) or (attempt.reconciling and error.retryable):
+            if (error.may_have_succeeded and attempt.asked_to_publish) or attempt.reconciling:
                 # The platform may have published (no clear answer to the publish call, or the check of an
-                # interrupted one failed): a fresh attempt could post twice, so a later tick checks first.
+                # interrupted one failed): a fresh attempt could post twice, so a later tick checks first. Any failed
+                # check, not only a retryable one: a read refused (404, 403 for the access level, a dead token) proves
+                # nothing about the post, which may be live; after CONFIRMATION_SPAN it is left unconfirmed.
                 return CheckLater(ErrorInfo.from_platform_error(error))
             # Before the publish call an unclear answer (a container or upload the platform may have made) cannot
             # have published anything: a plain retry.

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from azmth_pipelines.publishing.windows import nearest_tick
+from azmth_pipelines.publishing.windows import WINDOW, nearest_tick, tick_at_or_after
 
 
 class PlatformState(StrEnum):
@@ -67,6 +67,10 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
 )
 MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+RETRY_SPAN = sum(RETRY_DELAYS, timedelta())
+# A rate limit that says when it resets is waited for, up to the retries' span plus one tick after the first attempt;
+# a reset later than that fails the platform at once, so every platform settles within a bounded time.
+RESET_WAIT_LIMIT = RETRY_SPAN + WINDOW
 
 
 class IllegalMove(Exception):
@@ -78,7 +82,9 @@ class PlatformEntry:
     """One platform's part of `per_platform`, read from and written back to JSON."""
 
     state: PlatformState = PlatformState.PENDING
-    attempts: int = 0
+    attempts: int = 0  # attempts made, as the artist is shown them
+    # Attempts a rate limit turned away while saying when it resets: they spend none of the retries.
+    unspent_attempts: int = 0
     current_attempt_id: int | None = None
     next_retry_at: datetime | None = None
     remote_id: str | None = None
@@ -95,6 +101,7 @@ class PlatformEntry:
         return cls(
             state=state_of(data),
             attempts=int(data.get("attempts", 0)),
+            unspent_attempts=int(data.get("unspent_attempts", 0)),
             current_attempt_id=data.get("current_attempt_id"),
             next_retry_at=_time(data.get("next_retry_at")),
             remote_id=data.get("remote_id"),
@@ -107,6 +114,8 @@ class PlatformEntry:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"state": self.state.value, "attempts": self.attempts}
+        if self.unspent_attempts:  # absent in entries written before it existed, and while it is 0
+            data["unspent_attempts"] = self.unspent_attempts
         optional = {
             "current_attempt_id": self.current_attempt_id,
             "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
@@ -121,8 +130,13 @@ class PlatformEntry:
         return data
 
     @property
+    def spent_attempts(self) -> int:
+        """The attempts that count against MAX_ATTEMPTS."""
+        return self.attempts - self.unspent_attempts
+
+    @property
     def retries_left(self) -> int:
-        return max(0, MAX_ATTEMPTS - self.attempts)
+        return max(0, MAX_ATTEMPTS - self.spent_attempts)
 
 
 def state_of(data: dict[str, Any] | None) -> PlatformState:
@@ -164,6 +178,19 @@ def retry_at(attempts_made: int, last_attempt_at: datetime) -> datetime | None:
     if attempts_made >= MAX_ATTEMPTS:
         return None
     return nearest_tick(last_attempt_at + RETRY_DELAYS[attempts_made - 1])
+
+
+def retry_after_reset(reset_at: datetime, first_attempt_at: datetime) -> datetime | None:
+    """When the next attempt is due after a rate limit that resets at `reset_at`; None when that is later than
+    RESET_WAIT_LIMIT after the first attempt's tick.
+
+    The first tick at or after the reset, not the nearest one: a tick's runs start after its tick, so every run of that
+    tick comes after the reset, while the tick before it may start its runs a few seconds too early.
+    """
+    due = tick_at_or_after(reset_at)
+    if due > nearest_tick(first_attempt_at) + RESET_WAIT_LIMIT:
+        return None
+    return due
 
 
 def is_due(entry: PlatformEntry, now: datetime, *, manual: bool = False) -> bool:

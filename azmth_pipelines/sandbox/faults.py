@@ -1,8 +1,9 @@
-"""Fault injection: error rates, latency, 5xx, hangs, malformed JSON, 429 bursts and failed processing.
+"""Fault injection: error rates, latency, 5xx, hangs, malformed JSON, 429 bursts, failed processing, errors
+of any status, and lost replies (the platform did the work, then its answer was a 5xx).
 
 A rule is scoped to a platform, an endpoint group ("publish", "status", "upload", "metrics", "oauth",
-"all") or a path fragment (starting with "/"), and optionally to the next N matching requests, so a test
-can fail exactly one step. The CLI form is `PLATFORM:KIND=VALUE[,scope=GROUP][,times=N]`.
+"all") or a path fragment (starting with "/"; ending with "$", the path's end), and optionally to the next N
+matching requests, so a test can fail exactly one step. The CLI form is `PLATFORM:KIND=VALUE[,scope=GROUP][,times=N]`.
 """
 
 import itertools
@@ -13,11 +14,13 @@ from typing import Any
 
 KINDS = (
     "error_rate",  # VALUE = probability 0..1 of a platform-shaped 500
-    "status_5xx",  # VALUE = HTTP status (500, 502, 503, 504)
+    "status_5xx",  # VALUE = HTTP status (500, 502, 503, 504), answered before the handler runs: nothing was done
+    "http_status",  # VALUE = HTTP status 400-599 with the platform's error body for it, before the handler runs
+    "lost_reply",  # VALUE = HTTP status (default 500): the handler runs (the post is made), its answer is replaced
     "latency",  # VALUE = "MS" or "MIN..MAX" ms added before the handler runs
     "timeout",  # VALUE = seconds to hang before answering 504 (longer than a client timeout)
     "malformed",  # VALUE ignored: 200 with a truncated JSON body
-    "rate_limit",  # VALUE ignored: the platform's 429 / throttling answer
+    "rate_limit",  # VALUE = seconds until the limit resets (optional): the platform's 429 / throttling answer
     "container_error",  # VALUE = error detail: the next processing job fails with it
 )
 GROUPS = ("all", "publish", "status", "upload", "metrics", "oauth", "account")
@@ -39,7 +42,8 @@ class FaultRule:
         if self.scope == "all":
             return True
         if self.scope.startswith("/"):
-            return self.scope in path
+            # "/threads_publish$" names the endpoint itself, not /threads_publishing_limit beside it.
+            return path.endswith(self.scope[:-1]) if self.scope.endswith("$") else self.scope in path
         return self.scope == group
 
     def public(self) -> dict[str, Any]:
@@ -79,8 +83,14 @@ def make_rule(platform: str, kind: str, value: Any = "", scope: str = "all", tim
         raise ValueError("error_rate is a probability between 0 and 1")
     if kind == "latency":
         latency_range(rule.value)
+    if kind == "rate_limit" and rule.value and not float(rule.value) >= 0:
+        raise ValueError("rate_limit takes the seconds until the limit resets (X, Instagram, Threads)")
     if kind == "status_5xx" and not 500 <= int(rule.value or 503) <= 599:
         raise ValueError("status_5xx takes a 5xx status code")
+    if kind == "http_status" and not 400 <= int(rule.value or 0) <= 599:
+        raise ValueError("http_status takes a 4xx or 5xx status code")
+    if kind == "lost_reply" and not 500 <= int(rule.value or 500) <= 599:
+        raise ValueError("lost_reply takes a 5xx status code")
     return rule
 
 
@@ -98,7 +108,7 @@ class FaultPlan:
     """What the matching rules say to do with one request."""
 
     delay_s: float = 0.0
-    action: str | None = None  # error | status_5xx | timeout | malformed | rate_limit
+    action: str | None = None  # error | status_5xx | http_status | lost_reply | timeout | malformed | rate_limit
     value: str = ""
 
 

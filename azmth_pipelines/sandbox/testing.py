@@ -119,7 +119,8 @@ class SandboxHandle:
     def set_fault(
         self, platform: str, kind: str, value: Any = "", *, scope: str = "all", times: int | None = None
     ) -> dict[str, Any]:
-        """kind: error_rate | status_5xx | latency | timeout | malformed | rate_limit | container_error;
+        """kind: error_rate | status_5xx | http_status | lost_reply | latency | timeout | malformed | rate_limit |
+        container_error (see sandbox/faults.py KINDS);
         scope: all | publish | status | upload | metrics | oauth | account | a path fragment."""
         body = {"platform": platform, "kind": kind, "value": value, "scope": scope, "times": times}
         return self._call("POST", "/faults", body)

@@ -1,6 +1,7 @@
 """Posts and releases through the domain API, on SQLite and PostgreSQL."""
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,14 @@ from azmth_pipelines.db.models import ContentPost, Release
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.errors import NotFound, ValidationError
 from azmth_pipelines.domain.post_options import effective
-from azmth_pipelines.domain.posts import create_post, list_posts, post_view, resolved_caption, update_post
+from azmth_pipelines.domain.posts import (
+    MediaInput,
+    create_post,
+    list_posts,
+    post_view,
+    resolved_caption,
+    update_post,
+)
 from azmth_pipelines.domain.releases import ChecklistInput, content_schedule, create_release, release_view
 from azmth_pipelines.vocabulary import Platform, PostStatus
 
@@ -29,8 +37,7 @@ def test_caption_override_wins_and_the_body_falls_through(session: Session) -> N
         platforms=["x", "threads", "instagram"],
         body="New single out Friday",
         caption_overrides={"x": "Friday. #NightDrive"},
-        scheduled_for=SOON,
-        status="scheduled",
+        scheduled_for=SOON,  # a draft: Instagram needs media before it can be scheduled
     )
     assert resolved_caption(post, Platform.X) == "Friday. #NightDrive"
     assert resolved_caption(post, Platform.THREADS) == "New single out Friday"
@@ -104,7 +111,7 @@ def test_published_posts_are_not_rewritten(session: Session) -> None:
         update_post(session, post.id, body="edited")
 
 
-def test_list_filters_by_status_platform_and_release_in_schedule_order(session: Session) -> None:
+def test_list_filters_by_status_platform_and_release_in_schedule_order(session: Session, sample_jpeg: Path) -> None:
     artist = create_artist(session, name="Nova")
     release = create_release(session, artist_id=artist.id, title="Night Drive", upc="123456789012")
     later = create_post(
@@ -121,6 +128,7 @@ def test_list_filters_by_status_platform_and_release_in_schedule_order(session: 
         artist_id=artist.id,
         platforms=["tiktok", "x"],
         body="a",
+        media=[MediaInput(sample_jpeg)],
         scheduled_for=SOON,
         status="scheduled",
         release_id=release.id,

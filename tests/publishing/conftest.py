@@ -23,7 +23,7 @@ from azmth_pipelines.publishing.ledger import Ledger, Stage
 from azmth_pipelines.publishing.tick import TickRun, publish_config, run_tick
 from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
-from azmth_pipelines.vocabulary import Platform
+from azmth_pipelines.vocabulary import Platform, PostStatus
 
 # A window start; posts are due in it and the tick after it closes works them.
 # In the past: Dagster only knows windows that have closed by the real clock.
@@ -45,25 +45,37 @@ class Studio:
     media: DemoMedia
     instance: dg.DagsterInstance
 
-    def post(self, platforms: list[str], *, media: list[Path] = (), at: datetime = T0, **kwargs: Any) -> int:  # type: ignore[assignment]
+    def post(
+        self,
+        platforms: list[str],
+        *,
+        media: list[Path] = (),  # type: ignore[assignment]
+        at: datetime = T0,
+        crops: dict[str, dict[str, Any]] | None = None,
+        as_web_app: bool = False,
+        **kwargs: Any,
+    ) -> int:
+        """A scheduled post. `as_web_app` writes it as the web app may, without the domain's write-time checks, for
+        what only publishing's own checks refuse (it is written as a draft, then scheduled on the row)."""
         with session_scope() as session:
             post = create_post(
                 session,
                 artist_id=self.artist_id,
                 platforms=platforms,
                 body=kwargs.pop("body", "Night Drive out Friday"),
-                media=[MediaInput(p) for p in media],
+                media=[MediaInput(p, crops=crops or {}) for p in media],
                 scheduled_for=at,
-                status="scheduled",
+                status="draft" if as_web_app else "scheduled",
                 store=self.store,
                 **kwargs,
             )
+            post.status = PostStatus.SCHEDULED
             return post.id
 
     def tick(self, now: datetime, shard_count: int = 1) -> list[TickRun]:
         from azmth_pipelines.definitions import defs
 
-        return run_tick(defs, self.instance, now=now, fixed_clock=True, shard_count=shard_count)
+        return run_tick(defs, self.instance, now=now, fixed_clock=True, shard_count=shard_count).runs
 
     def tick_as_deployed(self, tick: datetime, *, runs_start_after: timedelta) -> list[TickRun]:
         """A tick as the daemon runs it: the schedule evaluated at the tick's own time, its runs acting a little

@@ -60,7 +60,7 @@ def test_a_run_that_outlived_its_lease_does_not_publish_what_another_run_took_ov
         await runner(AFTER_T0 + DEFAULT_LEASE + timedelta(minutes=1)).run([item])
         platform.release.set()
         summary = await slow
-        assert summary.skipped == 1 and not summary.outcomes
+        assert summary.skipped == 1 and not summary.states
 
     asyncio.run(overlap())
     assert platform.published == [2]

@@ -235,7 +235,7 @@ def test_a_manual_rerun_that_dies_is_left_for_the_schedule_to_reconcile(
     assert _post_row(sessions, post_id).status is PostStatus.FAILED
     assert ledger.claim(post_id, Platform.X, now=T0, run_id="ops", manual=True) is not None  # then the run dies
     with sessions() as session:
-        assert windows_with_work(session, now=T0 + timedelta(minutes=30)) == [T0]
+        assert windows_with_work(session, now=T0 + timedelta(minutes=30)).windows == [T0]
 
 
 def test_missing_scope_fails_at_once_and_marks_the_connection(ledger: Ledger, sessions: sessionmaker[Session]) -> None:

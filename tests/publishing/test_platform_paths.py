@@ -47,7 +47,7 @@ def test_tiktok_drafts_inbox_post_is_sent_to_the_inbox(studio: Studio) -> None:
 
 
 def test_an_image_instagram_refuses_fails_instagram_only_with_the_fix(studio: Studio) -> None:
-    post_id = studio.post(["instagram", "threads"], media=[studio.media.panorama_jpeg])
+    post_id = studio.post(["instagram", "threads"], media=[studio.media.panorama_jpeg], as_web_app=True)
     studio.tick(AFTER_T0)
     per_platform = studio.per_platform(post_id)
     assert per_platform["threads"]["state"] == "published"
@@ -58,12 +58,12 @@ def test_an_image_instagram_refuses_fails_instagram_only_with_the_fix(studio: St
 
 
 def test_the_instagram_crop_is_used_for_instagram(studio: Studio) -> None:
-    post_id = studio.post(["instagram"], media=[studio.media.panorama_jpeg], body="Cropped for the feed")
-    with session_scope() as session:
-        from azmth_pipelines.db.models import ContentPostMedia
-
-        attached = session.scalars(select(ContentPostMedia).where(ContentPostMedia.post_id == post_id)).one()
-        attached.crops = {"instagram": {"aspect": "4:5"}}
+    post_id = studio.post(
+        ["instagram"],
+        media=[studio.media.panorama_jpeg],
+        crops={"instagram": {"aspect": "4:5"}},
+        body="Cropped for the feed",
+    )
     studio.tick(AFTER_T0)
     assert studio.per_platform(post_id)["instagram"]["state"] == "published"
 
@@ -102,7 +102,7 @@ def test_a_revoked_token_marks_the_connection_and_keeps_the_platforms_words(stud
 
 
 def test_a_too_long_caption_for_threads_fails_before_any_call(studio: Studio) -> None:
-    post_id = studio.post(["threads"], body="la " * 200)
+    post_id = studio.post(["threads"], body="la " * 200, as_web_app=True)
     studio.tick(AFTER_T0)
     entry = studio.per_platform(post_id)["threads"]
     assert entry["state"] == "failed"

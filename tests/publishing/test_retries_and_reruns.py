@@ -62,7 +62,8 @@ def test_a_platform_that_recovers_on_retry_publishes_once(studio: Studio) -> Non
 
 
 def test_post_with_one_successful_platform_stays_posted(studio: Studio) -> None:
-    post_id = studio.post(["threads", "x"], body="x" * 300)  # too long for X (280), fine for Threads (500)
+    # Too long for X (280), fine for Threads (500); written as the web app may, unchecked.
+    post_id = studio.post(["threads", "x"], body="x" * 300, as_web_app=True)
     studio.tick(AFTER_T0)
     per_platform = studio.per_platform(post_id)
     assert per_platform["threads"]["state"] == "published"
@@ -74,7 +75,7 @@ def test_post_with_one_successful_platform_stays_posted(studio: Studio) -> None:
 
 
 def test_instagram_refusal_shows_metas_user_message(studio: Studio) -> None:
-    post_id = studio.post(["instagram"], media=[studio.media.panorama_jpeg])
+    post_id = studio.post(["instagram"], media=[studio.media.panorama_jpeg], as_web_app=True)
     studio.tick(AFTER_T0)
     error = studio.per_platform(post_id)["instagram"]["last_error"]
     assert studio.per_platform(post_id)["instagram"]["state"] == "failed"

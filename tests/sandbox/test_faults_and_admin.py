@@ -49,6 +49,26 @@ def test_a_5xx_fault_limited_to_one_request_fails_exactly_one_step(sandbox: Sand
     assert len(sandbox.published("x")) == 1
 
 
+def test_a_lost_reply_fault_carries_the_request_out_and_answers_a_5xx(
+    sandbox: SandboxHandle, http: httpx.Client
+) -> None:
+    account = sandbox.create_account("x", "unlucky")
+    sandbox.set_fault("x", "lost_reply", 500, scope="publish", times=1)
+    lost = http.post("/x/2/tweets", headers=bearer(account), json={"text": "made, answer lost"})
+    assert lost.status_code == 500 and lost.json()["status"] == 500
+    [post] = sandbox.published("x")
+    assert post["text"] == "made, answer lost"
+
+
+def test_an_http_status_fault_answers_in_the_platform_shape(sandbox: SandboxHandle, http: httpx.Client) -> None:
+    account = sandbox.create_account("x", "missing")
+    sandbox.set_fault("x", "http_status", 404, scope=f"/users/{account.remote_id}/tweets", times=1)
+    timeline = http.get(f"/x/2/users/{account.remote_id}/tweets", headers=bearer(account))
+    assert timeline.status_code == 404
+    assert timeline.json()["type"] == "https://api.x.com/2/problems/resource-not-found"
+    assert http.get(f"/x/2/users/{account.remote_id}/tweets", headers=bearer(account)).status_code == 200
+
+
 def test_error_rate_one_fails_every_matching_request_with_the_platform_envelope(
     sandbox: SandboxHandle, http: httpx.Client
 ) -> None:
@@ -103,7 +123,19 @@ def test_fault_specs_parse_and_reject_nonsense() -> None:
         "publish",
         3,
     )
-    for bad in ("myspace:error_rate=1", "x:explode=1", "x:latency=9..1", "x:error_rate=2", "x:malformed,scope=nope"):
+    assert parse_fault_spec("x:lost_reply=502,scope=publish").kind == "lost_reply"
+    endpoint_only = parse_fault_spec("threads:lost_reply=500,scope=/threads_publish$")
+    assert endpoint_only.matches("threads", "publish", "/threads/v1.0/me/threads_publish")
+    assert not endpoint_only.matches("threads", "publish", "/threads/v1.0/me/threads_publishing_limit")
+    for bad in (
+        "myspace:error_rate=1",
+        "x:explode=1",
+        "x:latency=9..1",
+        "x:error_rate=2",
+        "x:malformed,scope=nope",
+        "x:http_status=200",
+        "x:lost_reply=404",
+    ):
         with pytest.raises(ValueError):
             parse_fault_spec(bad)
 

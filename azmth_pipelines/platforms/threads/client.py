@@ -14,7 +14,7 @@ from azmth_pipelines.platforms.hosts import THREADS_API_VERSION, Host, host_url
 from azmth_pipelines.platforms.http import DEFAULT_TIMEOUT, PlatformClient
 from azmth_pipelines.platforms.meta import MetaUsage, PublishingLimit, insight_values, parse_usage
 from azmth_pipelines.platforms.threads.errors import PLATFORM, threads_error
-from azmth_pipelines.platforms.threads.models import ThreadsContainerStatus, ThreadsMediaInsights
+from azmth_pipelines.platforms.threads.models import ThreadsContainerStatus, ThreadsMediaInsights, ThreadsPost
 
 T = TypeVar("T")
 
@@ -134,6 +134,16 @@ class ThreadsClient(PlatformClient):
             token, "POST", f"/{user_id}/threads_publish", params={"creation_id": container_id}, parse=_id
         )
 
+    async def recent_threads(self, token: str, user_id: str = "me", *, limit: int = 25) -> list[ThreadsPost]:
+        """The account's latest posts, newest first (GET /{threads-user-id}/threads; posts doc: limit up to 100)."""
+        return await self._graph(
+            token,
+            "GET",
+            f"/{user_id}/threads",
+            params={"fields": "id,text,timestamp,permalink", "limit": str(limit)},
+            parse=_threads_posts,
+        )
+
     async def publishing_limit(self, token: str, user_id: str = "me") -> PublishingLimit:
         return await self._graph(
             token,
@@ -165,6 +175,10 @@ class ThreadsClient(PlatformClient):
             parse=insight_values,
         )
         return values.get("followers_count")
+
+
+def _threads_posts(body: Any) -> list[ThreadsPost]:
+    return [ThreadsPost.from_json(item) for item in body.get("data") or []]
 
 
 def _id(body: Any) -> str:

@@ -5,8 +5,11 @@ Path B hands the artist a downloadable copy and a deep link instead (`handed_off
 """
 
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
+from azmth_pipelines.domain.post_options import instagram_placement
+from azmth_pipelines.media.checks import missing_media
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.platforms.errors import PermanentError, PlatformError
 from azmth_pipelines.platforms.instagram.client import InstagramClient
@@ -14,7 +17,7 @@ from azmth_pipelines.platforms.instagram.errors import container_error
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import PreparedMedia, handoff_for, prepare_media
-from azmth_pipelines.publishing.outcomes import HandedOff, NotPublished, Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.outcomes import HandedOff, NotPublished, Outcome, Published
 from azmth_pipelines.publishing.publishers.per_account import PublishingQuota
 from azmth_pipelines.publishing.publishers.polling import (
     EXPIRED,
@@ -22,6 +25,11 @@ from azmth_pipelines.publishing.publishers.polling import (
     IN_PROGRESS,
     PUBLISHED,
     poll_until,
+)
+from azmth_pipelines.publishing.publishers.published_container import (
+    publish_finished,
+    published_since,
+    published_without_its_reply,
 )
 from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform
 
@@ -41,7 +49,7 @@ class InstagramPublisher:
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         if not job.media:
             raise _no_media()
-        placement = job.options.get("placement") or ("reels" if job.media[0].kind is MediaKind.VIDEO else "feed")
+        placement = instagram_placement(job.options, job.media[0].kind)
         if job.options.get("path") == InstagramPath.B.value:
             handoff = await handoff_for(job.media[0], self._store, placement=placement, caption=job.caption)
             return HandedOff(
@@ -56,25 +64,25 @@ class InstagramPublisher:
         container_id = await self._create_container(job, prepared, placement)
         await checkpoint(Stage.PREPARED, {"container_id": container_id})
         await self._wait_until_finished(job, container_id)
-        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
+        requested_at = datetime.now(UTC).isoformat()  # the wall clock, compared with Instagram's timestamps
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id, "requested_at": requested_at})
         return await self._publish(job, container_id)
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
         container_id = remote_ids.get("container_id")
         if not container_id:
-            return NotPublished("no container was created before the run stopped")
+            return NotPublished("no container was created before the publish request")
         status = await self._client.container_status(job.access_token, container_id)
         if status.status_code == FINISHED:
-            # Processed but never published: media_publish was not carried out, so publishing now is safe.
-            return await self._publish(job, container_id)
+            return await publish_finished(lambda: self._publish(job, container_id))
         if status.status_code == PUBLISHED:
-            # media_publish went through but its answer was lost: find the media by its caption.
-            for media in await self._client.recent_media(job.access_token, job.account_id):
-                if media.caption == job.caption:
-                    return Published(
-                        remote_id=media.id, permalink=media.permalink, detail={"container_id": container_id}
-                    )
-            return Unconfirmed(f"Instagram published container {container_id} but its media is not among the latest")
+            # media_publish went through but its answer was lost: the post is live; find the media by its caption
+            # (stories are never listed in /media, so theirs is not found).
+            latest = await self._client.recent_media(job.access_token, job.account_id)
+            found = published_since(latest, job.caption, remote_ids.get("requested_at"), lambda media: media.caption)
+            if found is not None:
+                return Published(remote_id=found.id, permalink=found.permalink, detail={"container_id": container_id})
+            return published_without_its_reply(Platform.INSTAGRAM, container_id)
         return NotPublished(f"container {container_id} is {status.status_code}: it was never published")
 
     async def _create_container(self, job: PublishJob, prepared: list[PreparedMedia], placement: str) -> str:
@@ -129,9 +137,5 @@ class InstagramPublisher:
 
 
 def _no_media() -> PlatformError:
-    return PermanentError(
-        "Instagram needs a photo or a video: add media or remove Instagram from the post",
-        platform=Platform.INSTAGRAM.value,
-        code="no_media",
-        user_message="Instagram needs a photo or a video: add media or remove Instagram from the post",
-    )
+    message = missing_media(Platform.INSTAGRAM.value) or ""
+    return PermanentError(message, platform=Platform.INSTAGRAM.value, code="no_media", user_message=message)

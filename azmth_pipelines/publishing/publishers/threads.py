@@ -1,5 +1,6 @@
 """Threads: container (TEXT, IMAGE, VIDEO or CAROUSEL) -> processing -> threads_publish."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from azmth_pipelines.media.store import MediaStore
@@ -8,7 +9,7 @@ from azmth_pipelines.platforms.threads.errors import container_error
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import PreparedMedia, prepare_media
-from azmth_pipelines.publishing.outcomes import NotPublished, Outcome, Published, Unconfirmed
+from azmth_pipelines.publishing.outcomes import NotPublished, Outcome, Published
 from azmth_pipelines.publishing.publishers.per_account import PublishingQuota
 from azmth_pipelines.publishing.publishers.polling import (
     EXPIRED,
@@ -16,6 +17,11 @@ from azmth_pipelines.publishing.publishers.polling import (
     IN_PROGRESS,
     PUBLISHED,
     poll_until,
+)
+from azmth_pipelines.publishing.publishers.published_container import (
+    publish_finished,
+    published_since,
+    published_without_its_reply,
 )
 from azmth_pipelines.vocabulary import MediaKind, Platform
 
@@ -46,18 +52,25 @@ class ThreadsPublisher:
             error = container_error(container_id, final, status.error_message)
             error.user_message = _readable(status.error_message)
             raise error
-        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id})
+        requested_at = datetime.now(UTC).isoformat()  # the wall clock, compared with Threads' timestamps
+        await checkpoint(Stage.PUBLISH_REQUESTED, {"container_id": container_id, "requested_at": requested_at})
         return await self._publish(job, container_id)
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
         container_id = remote_ids.get("container_id")
         if not container_id:
-            return NotPublished("no container was created before the run stopped")
+            return NotPublished("no container was created before the publish request")
         status = await self._client.container_status(job.access_token, container_id)
         if status.status == FINISHED:
-            return await self._publish(job, container_id)
+            return await publish_finished(lambda: self._publish(job, container_id))
         if status.status == PUBLISHED:
-            return Unconfirmed(f"Threads published container {container_id} but the run stopped before recording it")
+            # threads_publish went through but its answer was lost: the post is live; find its media id (posts doc:
+            # GET /{threads-user-id}/threads lists the account's posts with their text and timestamp).
+            posts = await self._client.recent_threads(job.access_token, job.account_id)
+            found = published_since(posts, job.caption, remote_ids.get("requested_at"), lambda post: post.text)
+            if found is not None:
+                return Published(remote_id=found.id, permalink=found.permalink, detail={"container_id": container_id})
+            return published_without_its_reply(Platform.THREADS, container_id)
         return NotPublished(f"container {container_id} is {status.status}: it was never published")
 
     async def _create_container(self, job: PublishJob, prepared: list[PreparedMedia]) -> str:

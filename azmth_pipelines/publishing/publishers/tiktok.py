@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from azmth_pipelines.media.checks import missing_media
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.platforms.errors import PermanentError, PlatformError, error_for
 from azmth_pipelines.platforms.tiktok.chunks import ChunkPlan
@@ -17,7 +18,15 @@ from azmth_pipelines.platforms.tiktok.models import (
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.media_prep import prepare_media
-from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo, Outcome, Published, SentToInbox, Unconfirmed
+from azmth_pipelines.publishing.outcomes import (
+    CheckLater,
+    ErrorInfo,
+    NotPublished,
+    Outcome,
+    Published,
+    SentToInbox,
+    Unconfirmed,
+)
 from azmth_pipelines.publishing.publishers.per_account import PerAccount
 from azmth_pipelines.publishing.publishers.polling import poll_until
 from azmth_pipelines.vocabulary import MediaKind, Platform, TikTokMode
@@ -38,11 +47,7 @@ class TikTokPublisher:
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         if not job.media:
-            raise PermanentError(
-                "TikTok needs a video or photos: add media or remove TikTok from the post",
-                platform=PLATFORM,
-                code="no_media",
-            )
+            raise PermanentError(missing_media(PLATFORM) or "", platform=PLATFORM, code="no_media")
         inbox = job.options.get("mode") == TikTokMode.INBOX.value
         privacy, max_duration = None, None
         if not inbox:
@@ -59,11 +64,24 @@ class TikTokPublisher:
 
     async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
         publish_id = remote_ids.get("publish_id")
-        if not publish_id:
+        if publish_id:
+            return await self._settle(job, publish_id)
+        # The init call's answer never arrived, and with it the publish id and the upload URL.
+        if job.media and job.media[0].kind is MediaKind.VIDEO:
+            # FILE_UPLOAD: nothing is posted until every chunk reaches the upload URL (206... then 201, content
+            # posting API), and the URL lapses after an hour unused: no video was sent, so none can go live.
+            return NotPublished("TikTok never got the video: the upload URL was lost with the init call's answer")
+        # Photos are pulled from our URLs by TikTok itself once the init call is carried out; nothing the API
+        # lets us read shows it (the video list holds only public videos, after review, and never drafts).
+        if job.options.get("mode") == TikTokMode.INBOX.value:
             return Unconfirmed(
-                "the run stopped while TikTok was being asked to start the post; its publish id is unknown"
+                "TikTok may have sent the photos to the creator's inbox (its publish id is unknown): look at the "
+                "TikTok app's inbox and drafts and send it again only if it is missing"
             )
-        return await self._settle(job, publish_id)
+        return Unconfirmed(
+            "TikTok may have posted the photos (its publish id is unknown): look at the TikTok profile, allowing "
+            "for TikTok's review, and post it by hand only if it is missing"
+        )
 
     async def _post_video(
         self,

@@ -1,5 +1,5 @@
-"""Caption rules per platform, checked before any call, so a caption a platform would refuse fails that
-platform at once with the fix instead of burning retries (limits from platforms/<platform>/limits.py)."""
+"""Caption rules per platform, checked when a post is written and again before any call, so a caption a platform
+would refuse is refused with the fix instead of burning retries (limits from platforms/<platform>/limits.py)."""
 
 import re
 
