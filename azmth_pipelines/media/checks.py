@@ -7,7 +7,7 @@ publishing flow can apply by itself ("add_silent_audio", "trim", "recrop", "reen
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from azmth_pipelines.media.probe import MediaProbe
 from azmth_pipelines.platforms.instagram import limits as ig
@@ -58,7 +58,18 @@ def missing_media(platform: str) -> str | None:
     return f"{name} needs {needed}: add media or remove {name} from the post"
 
 
-def check_post_media(platform: str, probes: Sequence[MediaProbe]) -> list[MediaProblem]:
+class PostFile(Protocol):
+    """What the count rules read of a file: its kind (image/video) and container (a GIF counts as a video on X).
+    A probe has both; so has a publish job's media, read from the asset's recorded probe."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def container(self) -> str | None: ...
+
+
+def check_post_media(platform: str, probes: Sequence[PostFile]) -> list[MediaProblem]:
     """Whether the files fit one post to `platform`: whether it needs any, how many and which kinds together."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}; expected one of {PLATFORMS}")

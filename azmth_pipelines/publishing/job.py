@@ -13,6 +13,7 @@ class JobMedia:
     kind: MediaKind
     path: Path  # the stored original; publishers derive per-platform copies (crop, silent audio) from it
     crop: dict[str, Any] | None = None
+    container: str | None = None  # as probed when the file was stored (gif, mp4, jpeg...); None if never probed
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset,
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
+from azmth_pipelines.media.checks import check_post_media
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.platforms.captions import caption_problem
 from azmth_pipelines.platforms.errors import PlatformError
@@ -39,8 +40,8 @@ from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
 
 log = logging.getLogger(__name__)
 
-# One media item of a post, in order: the asset's kind and stored path, and the post's crops for it.
-MediaRow = tuple[MediaKind, str, dict[str, Any] | None]
+# One media item of a post, in order: the asset's kind, stored path and probed container, and the post's crops for it.
+MediaRow = tuple[MediaKind, str, str | None, dict[str, Any] | None]
 # What a claim read for its job: the post, the artist's connection for the platform (if any), the media rows.
 JobRows = tuple[ContentPost | None, SocialConnection | None, list[MediaRow]]
 
@@ -217,13 +218,19 @@ class PublishRunner:
         # all of them come as plain rows in one query.
         posts = {claim.post_id: session.get(ContentPost, claim.post_id) for claim in taken}
         media: dict[int, list[MediaRow]] = defaultdict(list)
-        for post_id, kind, stored_path, crops in session.execute(
-            select(ContentPostMedia.post_id, MediaAsset.kind, MediaAsset.stored_path, ContentPostMedia.crops)
+        for post_id, kind, stored_path, container, crops in session.execute(
+            select(
+                ContentPostMedia.post_id,
+                MediaAsset.kind,
+                MediaAsset.stored_path,
+                MediaAsset.container,
+                ContentPostMedia.crops,
+            )
             .join(ContentPostMedia.asset)
             .where(ContentPostMedia.post_id.in_({claim.post_id for claim in taken}))
             .order_by(ContentPostMedia.post_id, ContentPostMedia.position)
         ):
-            media[post_id].append((kind, stored_path, crops))
+            media[post_id].append((kind, stored_path, container, crops))
         connections = {
             (connection.artist_id, connection.platform): connection
             for connection in session.scalars(
@@ -327,12 +334,15 @@ class PublishRunner:
         options = effective(post.platform_options, platform)
         caption = resolved_caption(post, platform)
         media = [
-            self._job_media(kind, stored_path, (crops or {}).get(platform.value))
-            for kind, stored_path, crops in media_rows
+            self._job_media(kind, stored_path, container, (crops or {}).get(platform.value))
+            for kind, stored_path, container, crops in media_rows
         ]
         problem = caption_problem(platform, caption, media_kinds=[m.kind for m in media])
         if problem is not None:
             raise Preflight(Failed.permanent(problem, "caption"))
+        # The web app may write rows the post checks never saw: too many files, or kinds a platform takes only alone.
+        for found in check_post_media(platform.value, media):
+            raise Preflight(Failed.permanent(found.message, found.code))
         if connection is None:
             raise Preflight(
                 Failed.permanent(
@@ -373,7 +383,9 @@ class PublishRunner:
             manual=claim.manual,
         )
 
-    def _job_media(self, kind: MediaKind, stored_path: str, crop: dict[str, Any] | None) -> JobMedia:
+    def _job_media(
+        self, kind: MediaKind, stored_path: str, container: str | None, crop: dict[str, Any] | None
+    ) -> JobMedia:
         path = self._media_root / stored_path
         if not path.is_file():
             raise Preflight(
@@ -381,4 +393,4 @@ class PublishRunner:
                     f"the media file {stored_path} is missing from the media store; upload it again", "media"
                 )
             )
-        return JobMedia(kind=kind, path=path, crop=crop)
+        return JobMedia(kind=kind, path=path, crop=crop, container=container)

@@ -36,8 +36,8 @@ def publish_config(now: datetime | None, shard_count: int = 1) -> dict[str, Any]
     config = {"shard_count": shard_count, "now": now.isoformat() if now else ""}
     return {
         "ops": {"plan_window": {"config": config}, "publish_shard": {"config": config}},
-        # The run's full event log stays in the instance (the UI shows it); the terminal gets warnings only.
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        # The run's full event log stays in the instance (the UI shows it); the terminal gets the tick's own summary.
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
 
 
