@@ -13,9 +13,9 @@ from azmth_pipelines.domain.posts import MediaInput, create_post
 from azmth_pipelines.domain.releases import ChecklistInput, MarketingSectionInput, create_release
 from azmth_pipelines.media.samples import make_image, make_video
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ def serve(port: int, posts: int, seed_file: Path) -> None:
     """Build a sandbox with `posts` published posts per platform, write the ids and tokens, serve."""
     import uvicorn
 
-    from azmth_pipelines.sandbox.app import create_app
-    from azmth_pipelines.sandbox.state import Post
-    from azmth_pipelines.sandbox.testing import build_config
+    from azmth_sandbox.app import create_app
+    from azmth_sandbox.state import Post
+    from azmth_sandbox.testing import build_config
 
     app = create_app(build_config(seed=7, processing_delay_s=0))
     state = app.state.sandbox
@@ -215,7 +215,7 @@ async def bare_httpx_ceiling(base_url: str, seed: dict, calls: int, concurrency:
 def run_size(posts: int, args: argparse.Namespace) -> dict:
     from azmth_pipelines.db.engine import session_factory
     from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
-    from azmth_pipelines.sandbox.config import sandbox_env
+    from azmth_sandbox.config import sandbox_env
 
     with tempfile.TemporaryDirectory(prefix="azmth-bench-") as tmp:
         workdir = Path(tmp)

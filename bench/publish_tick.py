@@ -101,8 +101,8 @@ def _publish_alone(base_url: str, image: Path, posts: int, tag: str, start) -> N
     from azmth_pipelines.platforms.x.client import XClient
     from azmth_pipelines.publishing.job import JobMedia, PublishJob
     from azmth_pipelines.publishing.publishers import build_publishers
-    from azmth_pipelines.sandbox.testing import SandboxHandle
     from azmth_pipelines.vocabulary import MediaKind, Platform
+    from azmth_sandbox.testing import SandboxHandle
 
     sandbox = SandboxHandle(base_url)
     artists = max(1, posts // POSTS_PER_ARTIST)
@@ -281,7 +281,7 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) 
     from azmth_pipelines.media.samples import make_image
     from azmth_pipelines.media.store import MediaStore
     from azmth_pipelines.publishing.windows import window_start
-    from azmth_pipelines.sandbox.process import free_port, sandbox_process
+    from azmth_sandbox.process import free_port, sandbox_process
 
     upgrade(engine())
     media_port = free_port()

@@ -1,6 +1,6 @@
 """How many requests per second the platform sandbox serves on this machine.
 
-Starts `uvicorn azmth_pipelines.sandbox.app:create_app --factory` as a separate process (so the client loop
+Starts `uvicorn azmth_sandbox.app:create_app --factory` as a separate process (so the client loop
 does not share its GIL), lifts every cap, creates one X account and drives N concurrent workers of a bare
 httpx.AsyncClient at a cheap read (GET /x/2/users/me) and a publish-ish write (POST /x/2/tweets, unique
 text). Prints requests/second for each, so later benchmarks know their ceiling.
@@ -75,7 +75,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "uvicorn",
-            "azmth_pipelines.sandbox.app:create_app",
+            "azmth_sandbox.app:create_app",
             "--factory",
             "--host",
             "127.0.0.1",

@@ -17,8 +17,8 @@ from azmth_pipelines.domain.posts import get_post, post_view
 from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.windows import window_start
-from azmth_pipelines.sandbox.testing import running_sandbox
 from azmth_pipelines.token_cipher import TokenCipher
+from azmth_sandbox.testing import running_sandbox
 
 
 def _describe(platform: str, entry: dict[str, Any]) -> str:

@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from azmth_pipelines.sandbox.config import sandbox_env
-from azmth_pipelines.sandbox.faults import parse_fault_spec
+from azmth_sandbox.config import sandbox_env
+from azmth_sandbox.faults import parse_fault_spec
 
 sandbox_app = typer.Typer(help="The local stand-in for TikTok, Instagram, Threads and X.", no_args_is_help=True)
 
@@ -35,8 +35,8 @@ def serve(
     """Serve all four platforms on one port until interrupted."""
     import uvicorn
 
-    from azmth_pipelines.sandbox.app import create_app
-    from azmth_pipelines.sandbox.config import SandboxConfig
+    from azmth_sandbox.app import create_app
+    from azmth_sandbox.config import SandboxConfig
 
     faults = list(fault or [])
     for spec in faults:

@@ -17,9 +17,9 @@ from azmth_pipelines.connections import (
 )
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection
-from azmth_pipelines.sandbox.testing import SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
+from azmth_sandbox.testing import SandboxHandle
 from tests.connections.conftest import ALL_PLATFORMS, Browser, Connect, query, with_query
 
 SCOPE_SEPARATOR = {Platform.TIKTOK: ",", Platform.INSTAGRAM: ",", Platform.THREADS: ",", Platform.X: " "}

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from azmth_pipelines.cli.connections import connect, connections_app, keys_app
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection
-from azmth_pipelines.sandbox.testing import SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 from azmth_pipelines.vocabulary import Platform
+from azmth_sandbox.testing import SandboxHandle
 from tests.connections.conftest import Browser, Connect
 
 runner = CliRunner()

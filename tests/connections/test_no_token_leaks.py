@@ -17,9 +17,9 @@ from azmth_pipelines.connections import AuthorizationFailed, RefreshOutcome, ref
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import Base, SocialConnection, StaffError
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.sandbox.testing import SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
+from azmth_sandbox.testing import SandboxHandle
 from tests.connections.conftest import Browser, Connect
 
 CIPHERTEXT_COLUMNS = {"access_token_ciphertext", "refresh_token_ciphertext"}

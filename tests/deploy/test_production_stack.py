@@ -29,10 +29,10 @@ from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import MediaInput, create_post
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.windows import partition_key, window_start
-from azmth_pipelines.sandbox.process import free_port, sandbox_process
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
+from azmth_sandbox.process import free_port, sandbox_process
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 from tests.fixtures.database import postgres_admin_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]

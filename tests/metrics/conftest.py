@@ -17,10 +17,10 @@ from azmth_pipelines.metrics.retry import RetryPolicy
 from azmth_pipelines.metrics.sync import PullSettings
 from azmth_pipelines.platforms.threads.client import ThreadsClient
 from azmth_pipelines.platforms.x.client import XClient
-from azmth_pipelines.sandbox.state import Post
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform, PostStatus
+from azmth_sandbox.state import Post
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 
 # Retries in tests wait milliseconds, not the production second.
 FAST = PullSettings(retry=RetryPolicy(backoff_s=0.01), concurrency=4, page_size=3)

@@ -21,9 +21,9 @@ from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.platforms.x.client import XClient
 from azmth_pipelines.publishing.ledger import Ledger, Stage
 from azmth_pipelines.publishing.tick import TickRun, publish_config, run_tick
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform, PostStatus
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 
 # A window start; posts are due in it and the tick after it closes works them.
 # In the past: Dagster only knows windows that have closed by the real clock.

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from azmth_pipelines.media.samples import make_image, make_video
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from azmth_pipelines.cli.sandbox import sandbox_app
-from azmth_pipelines.sandbox.config import sandbox_env
-from azmth_pipelines.sandbox.faults import parse_fault_spec
-from azmth_pipelines.sandbox.testing import SandboxHandle, running_sandbox
+from azmth_sandbox.config import sandbox_env
+from azmth_sandbox.faults import parse_fault_spec
+from azmth_sandbox.testing import SandboxHandle, running_sandbox
 from tests.sandbox.conftest import bearer
 
 

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 from tests.sandbox.conftest import MediaServer, poll
 
 V = "/instagram/v25.0"

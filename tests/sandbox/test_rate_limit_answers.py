@@ -5,8 +5,8 @@ import json
 import httpx
 import pytest
 
-from azmth_pipelines.sandbox.faults import parse_fault_spec
-from azmth_pipelines.sandbox.testing import SandboxHandle
+from azmth_sandbox.faults import parse_fault_spec
+from azmth_sandbox.testing import SandboxHandle
 from tests.sandbox.conftest import bearer
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from azmth_pipelines.sandbox.testing import SandboxHandle
+from azmth_sandbox.testing import SandboxHandle
 from tests.sandbox.conftest import MediaServer, bearer, poll
 
 MIB = 1024 * 1024

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from azmth_pipelines.sandbox.testing import SandboxAccount, SandboxHandle
+from azmth_sandbox.testing import SandboxAccount, SandboxHandle
 from tests.sandbox.conftest import MediaServer, bearer, poll
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.sandbox.common import (
+from azmth_sandbox.common import (
     authorizing_account,
     bearer,
     json_body,
@@ -25,17 +25,17 @@ from azmth_pipelines.sandbox.common import (
     redirect_with,
     start_job,
 )
-from azmth_pipelines.sandbox.errors import (
+from azmth_sandbox.errors import (
     JSONBody,
     PlatformError,
     tiktok_error,
     tiktok_oauth_error,
     tiktok_ok,
 )
-from azmth_pipelines.sandbox.media import FetchFailed, is_loopback
-from azmth_pipelines.sandbox.metrics import follower_count, post_metrics
-from azmth_pipelines.sandbox.routing import endpoint
-from azmth_pipelines.sandbox.state import Account, AuthCode, Post, SandboxState, TikTokPublish, Token
+from azmth_sandbox.media import FetchFailed, is_loopback
+from azmth_sandbox.metrics import follower_count, post_metrics
+from azmth_sandbox.routing import endpoint
+from azmth_sandbox.state import Account, AuthCode, Post, SandboxState, TikTokPublish, Token
 
 PLATFORM = "tiktok"
 MINUTE = 60.0

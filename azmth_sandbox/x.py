@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from twitter_text import extract_urls_with_indices, parse_tweet
 
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.sandbox.common import (
+from azmth_sandbox.common import (
     authorizing_account,
     bearer,
     json_body,
@@ -27,11 +27,11 @@ from azmth_pipelines.sandbox.common import (
     redirect_with,
     start_job,
 )
-from azmth_pipelines.sandbox.errors import JSONBody, x_oauth_error, x_problem, x_rate_limited, x_unauthorized
-from azmth_pipelines.sandbox.meta import graph_time
-from azmth_pipelines.sandbox.metrics import follower_count, post_metrics
-from azmth_pipelines.sandbox.routing import endpoint
-from azmth_pipelines.sandbox.state import Account, AuthCode, Post, SandboxState, Token, XMedia
+from azmth_sandbox.errors import JSONBody, x_oauth_error, x_problem, x_rate_limited, x_unauthorized
+from azmth_sandbox.meta import graph_time
+from azmth_sandbox.metrics import follower_count, post_metrics
+from azmth_sandbox.routing import endpoint
+from azmth_sandbox.state import Account, AuthCode, Post, SandboxState, Token, XMedia
 
 PLATFORM = "x"
 WINDOW = 900.0

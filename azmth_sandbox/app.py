@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from azmth_pipelines.sandbox.admin import AdminApi
-from azmth_pipelines.sandbox.config import SandboxConfig
-from azmth_pipelines.sandbox.faults import parse_fault_spec
-from azmth_pipelines.sandbox.instagram import InstagramApi
-from azmth_pipelines.sandbox.state import SandboxState
-from azmth_pipelines.sandbox.threads import ThreadsApi
-from azmth_pipelines.sandbox.tiktok import TikTokApi
-from azmth_pipelines.sandbox.x import XApi
+from azmth_sandbox.admin import AdminApi
+from azmth_sandbox.config import SandboxConfig
+from azmth_sandbox.faults import parse_fault_spec
+from azmth_sandbox.instagram import InstagramApi
+from azmth_sandbox.state import SandboxState
+from azmth_sandbox.threads import ThreadsApi
+from azmth_sandbox.tiktok import TikTokApi
+from azmth_sandbox.x import XApi
 
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:

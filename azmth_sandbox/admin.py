@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from azmth_pipelines.sandbox.common import json_body
-from azmth_pipelines.sandbox.faults import make_rule, parse_fault_spec
-from azmth_pipelines.sandbox.state import App, SandboxState
+from azmth_sandbox.common import json_body
+from azmth_sandbox.faults import make_rule, parse_fault_spec
+from azmth_sandbox.state import App, SandboxState
 
 ACCOUNT_OPTIONS = {
     "scopes",

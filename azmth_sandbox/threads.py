@@ -14,13 +14,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.sandbox.common import authorizing_account, form_or_query, redirect_with
-from azmth_pipelines.sandbox.errors import JSONBody, meta_error, meta_object_missing
-from azmth_pipelines.sandbox.media import FetchFailed
-from azmth_pipelines.sandbox.meta import MetaGraph, graph_time, requested_fields, unsupported_metric
-from azmth_pipelines.sandbox.metrics import follower_count, post_metrics
-from azmth_pipelines.sandbox.routing import endpoint
-from azmth_pipelines.sandbox.state import Account, AuthCode, Container, Post
+from azmth_sandbox.common import authorizing_account, form_or_query, redirect_with
+from azmth_sandbox.errors import JSONBody, meta_error, meta_object_missing
+from azmth_sandbox.media import FetchFailed
+from azmth_sandbox.meta import MetaGraph, graph_time, requested_fields, unsupported_metric
+from azmth_sandbox.metrics import follower_count, post_metrics
+from azmth_sandbox.routing import endpoint
+from azmth_sandbox.state import Account, AuthCode, Container, Post
 
 PLATFORM = "threads"
 _VERSION = re.compile(r"^v\d+\.\d+$")

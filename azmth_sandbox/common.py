@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from azmth_pipelines.sandbox.state import Account, Job, SandboxState
+from azmth_sandbox.state import Account, Job, SandboxState
 
 _tasks: set[asyncio.Task[None]] = set()
 

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from azmth_pipelines.sandbox.common import bearer, form_or_query
-from azmth_pipelines.sandbox.errors import (
+from azmth_sandbox.common import bearer, form_or_query
+from azmth_sandbox.errors import (
     JSONBody,
     PlatformError,
     meta_body,
@@ -20,8 +20,8 @@ from azmth_pipelines.sandbox.errors import (
     x_problem,
     x_rate_limited,
 )
-from azmth_pipelines.sandbox.faults import FaultPlan
-from azmth_pipelines.sandbox.state import SandboxState
+from azmth_sandbox.faults import FaultPlan
+from azmth_sandbox.state import SandboxState
 
 Handler = Callable[[Request], Awaitable[Response]]
 

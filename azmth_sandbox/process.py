@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from azmth_pipelines.sandbox.testing import SandboxHandle
+from azmth_sandbox.testing import SandboxHandle
 
 _START_TIMEOUT_S = 30.0
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from azmth_pipelines.sandbox.app import create_app
-from azmth_pipelines.sandbox.config import SandboxConfig, SandboxLimits, TokenLifetimes, sandbox_env
-from azmth_pipelines.sandbox.state import SandboxState
+from azmth_sandbox.app import create_app
+from azmth_sandbox.config import SandboxConfig, SandboxLimits, TokenLifetimes, sandbox_env
+from azmth_sandbox.state import SandboxState
 
 _START_TIMEOUT_S = 20.0
 

@@ -13,10 +13,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from azmth_pipelines.sandbox.common import bearer, form_or_query, new_job, start_job
-from azmth_pipelines.sandbox.config import DAY
-from azmth_pipelines.sandbox.errors import JSONBody, PlatformError, meta_error, meta_object_missing
-from azmth_pipelines.sandbox.state import Account, Container, Post, SandboxState, Token
+from azmth_sandbox.common import bearer, form_or_query, new_job, start_job
+from azmth_sandbox.config import DAY
+from azmth_sandbox.errors import JSONBody, PlatformError, meta_error, meta_object_missing
+from azmth_sandbox.state import Account, Container, Post, SandboxState, Token
 
 
 def graph_time(ts: float) -> str:

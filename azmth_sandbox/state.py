@@ -12,11 +12,11 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from azmth_pipelines.sandbox.clock import SandboxClock
-from azmth_pipelines.sandbox.config import DAY, SandboxConfig
-from azmth_pipelines.sandbox.faults import FaultBook
-from azmth_pipelines.sandbox.media import MediaFetcher
-from azmth_pipelines.sandbox.ratelimit import SlidingWindows
+from azmth_sandbox.clock import SandboxClock
+from azmth_sandbox.config import DAY, SandboxConfig
+from azmth_sandbox.faults import FaultBook
+from azmth_sandbox.media import MediaFetcher
+from azmth_sandbox.ratelimit import SlidingWindows
 
 PLATFORMS = ("tiktok", "instagram", "threads", "x")
 
