@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export AZMTH_HOME ?= $(CURDIR)/.azmth
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint dev clean
+.PHONY: install demo test lint typecheck dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -28,6 +28,10 @@ test: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over the product and the sandbox, as configured in pyproject.toml (unused ignores are errors too).
+typecheck: install
+	$(BIN)/mypy
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -87,7 +88,7 @@ def seed_demo(
         marketing_plan=[MarketingSectionInput("Teasers", "Three short clips in release week.")],
     )
 
-    def post(**kwargs: object) -> ContentPost:
+    def post(**kwargs: Any) -> ContentPost:
         return create_post(
             session,
             artist_id=artist.id,
@@ -95,7 +96,7 @@ def seed_demo(
             status="scheduled",
             store=store,
             **kwargs,
-        )  # type: ignore[arg-type]
+        )
 
     return [
         post(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -49,7 +50,9 @@ def plan_tick(database: DatabaseResource, now: datetime) -> TickPlan:
     description="Every 15 minutes: publish the window that just closed, late posts and due retries. Post rows that "
     "cannot be read are skipped (warned here, one staff error each) and never hold up the other posts.",
 )
-def publish_schedule(context: dg.ScheduleEvaluationContext, database: DatabaseResource):
+def publish_schedule(
+    context: dg.ScheduleEvaluationContext, database: DatabaseResource
+) -> list[dg.RunRequest] | dg.SkipReason:
     plan = plan_tick(database, context.scheduled_execution_time)
     for row in plan.invalid_rows:
         context.log.warning(row.message)
@@ -60,7 +63,9 @@ def publish_schedule(context: dg.ScheduleEvaluationContext, database: DatabaseRe
     return plan.requests
 
 
-def all_schedules() -> list[dg.ScheduleDefinition]:
+# Any: Definitions also takes the unresolved schedule of a partitioned asset job (metrics_nightly_schedule), a type
+# Dagster does not export.
+def all_schedules() -> list[Any]:
     from azmth_pipelines.assets.connections import refresh_connections_schedule
     from azmth_pipelines.assets.metrics import metrics_freshness_schedule, metrics_nightly_schedule
     from azmth_pipelines.ops.lifecycle import purge_schedule

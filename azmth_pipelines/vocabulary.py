@@ -55,3 +55,23 @@ class DistributorStatus(StrEnum):
     LIVE = "live"
     REJECTED = "rejected"
     TAKEN_DOWN = "taken_down"
+
+
+class AttemptStage(StrEnum):
+    """How far a `publish_attempt` got; a run that dies leaves it behind for the next run to reconcile."""
+
+    CLAIMED = "claimed"
+    PREPARED = "prepared"  # media checked, uploads done
+    PUBLISH_REQUESTED = "publish_requested"  # committed just before the call that makes the post public
+    FINISHED = "finished"
+
+
+class AttemptOutcome(StrEnum):
+    """How a `publish_attempt` ended (NULL while in flight)."""
+
+    PUBLISHED = "published"
+    SENT_TO_INBOX = "sent_to_inbox"
+    HANDED_OFF = "handed_off"
+    TRANSIENT_ERROR = "transient_error"
+    PERMANENT_ERROR = "permanent_error"
+    UNCONFIRMED = "unconfirmed"

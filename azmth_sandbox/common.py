@@ -51,7 +51,7 @@ async def form_or_query(request: Request) -> dict[str, str]:
 
 
 def pkce_matches(verifier: str | None, challenge: str | None, method: str | None, *, allow_hex: bool) -> bool:
-    """RFC 7636 S256/plain; TikTok's desktop samples hex-encode the SHA-256 (platform-apis.md 1.2)."""
+    """RFC 7636 S256/plain; TikTok's desktop samples hex-encode the SHA-256 (https://developers.tiktok.com/doc/login-kit-desktop)."""
     if challenge is None:
         return True
     if not verifier:

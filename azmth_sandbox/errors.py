@@ -1,4 +1,5 @@
-"""The four platforms' error envelopes, byte-for-byte in the documented shapes (platform-apis.md 1.3, 2.6, 4.5).
+"""The four platforms' error envelopes, byte-for-byte in the documented shapes: https://developers.tiktok.com/doc/tiktok-api-v2-error-handling,
+https://developers.facebook.com/docs/graph-api/guides/error-handling, https://docs.x.com/x-api/fundamentals/response-codes-and-errors.
 
 Handlers raise `PlatformError(response)`; the route wrapper turns it into the response, so a deep check can
 fail a request without threading return values back up.

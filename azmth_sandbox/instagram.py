@@ -2,7 +2,9 @@
 rupload host: pages -> IG business account, media containers (image, reels, stories, carousel, resumable
 upload), media_publish with content_publishing_limit, media fields and insights.
 
-Sources: platform-apis.md section 2.
+Sources: https://developers.facebook.com/docs/instagram-platform/content-publishing and the instagram-graph-api
+reference (ig-user/media, media_publish, content_publishing_limit, error-codes),
+https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived.
 """
 
 import re
@@ -159,7 +161,7 @@ class InstagramApi(MetaGraph):
     # account discovery ---------------------------------------------------------------------------------
 
     def _page_token(self, account: Account) -> Token:
-        # Page tokens fetched with a long-lived user token do not expire (UNCONFIRMED, platform-apis.md 2.1).
+        # Page tokens fetched with a long-lived user token do not expire (unconfirmed; facebook-login get-long-lived).
         token = self.state.token(account.page_token)
         if token is None:
             token = self.state.issue_token(account, lifetime_s=None, kind="page", prefix="EAAP")
@@ -192,7 +194,7 @@ class InstagramApi(MetaGraph):
         if node == account.page_id:
             page: dict[str, Any] = {"id": account.page_id, "name": f"{account.display_name} Page"}
             if account.has_ig_business_account:
-                # Missing key = no linked IG account (platform-apis.md 2.2).
+                # Missing key = no linked IG account (graph-api/reference/page, instagram_business_account).
                 page["instagram_business_account"] = {"id": account.remote_id}
             return self.ok({k: v for k, v in page.items() if k in fields or k == "id"}, account)
         if node == account.remote_id and account.has_ig_business_account:
@@ -451,7 +453,7 @@ class InstagramApi(MetaGraph):
 
     @staticmethod
     def _video_problem(probe: MediaProbe, *, story: bool) -> str | None:
-        """Reels/stories spec (ig-user/media reference, platform-apis.md 2.4); any miss is subcode 2207026."""
+        """Reels/stories spec (instagram-graph-api/reference/ig-user/media); any miss is subcode 2207026."""
         duration = probe.duration_s or 0
         max_duration, max_bytes, min_ratio = (60, 100 * 1024**2, 0.1) if story else (900, 300 * 1024**2, 0.01)
         problems = [

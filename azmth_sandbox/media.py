@@ -1,6 +1,6 @@
 """Fetching media from the URLs clients hand over, and probing it, the way the platforms do on their side.
 
-One shared httpx.AsyncClient (a client per fetch costs ~50 ms, stack-notes.md) on the platform clients' pooled
+One shared httpx.AsyncClient (a client per fetch cost ~50 ms when measured) on the platform clients' pooled
 transport, fetches beyond the pool waiting outside it: with httpx's default pool, checking its connections was a
 tenth of the sandbox's CPU in bench/publish_tick.py. Probe results are cached by content digest: benchmarks send
 the same file thousands of times and ffmpeg costs ~40 ms a probe.
@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from azmth_pipelines.integrations.common.http import CONNECTION_LIMITS
+from azmth_pipelines.integrations.common.transport import pooled_transport
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import MediaProbe, probe_bytes
-from azmth_pipelines.platforms.http import CONNECTION_LIMITS
-from azmth_pipelines.platforms.transport import pooled_transport
 
 _PROBE_CACHE_SIZE = 256
 
@@ -36,7 +36,7 @@ class MediaFetcher:
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
         self._probes: OrderedDict[str, MediaProbe | MediaError] = OrderedDict()
-        self._in_flight = asyncio.Semaphore(CONNECTION_LIMITS.max_connections)
+        self._in_flight = asyncio.Semaphore(CONNECTION_LIMITS.max_connections or 1)
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(

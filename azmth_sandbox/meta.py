@@ -2,8 +2,9 @@
 checks, media containers that process asynchronously then publish against a rolling 24 h quota, and the
 insights row shape. instagram.py and threads.py add each platform's media rules and edges.
 
-Sources: platform-apis.md 2.3-2.7 and 3.2-3.3 (content-publishing, ig-user/media, media_publish,
-content_publishing_limit, graph-api/guides/error-handling, threads/create-posts, threads/insights).
+Sources: https://developers.facebook.com/docs/instagram-platform/content-publishing and its ig-user/media,
+ig-user/media_publish and ig-user/content_publishing_limit references, https://developers.facebook.com/docs/graph-api/guides/error-handling,
+https://developers.facebook.com/docs/threads/posts and https://developers.facebook.com/docs/threads/insights.
 """
 
 import json

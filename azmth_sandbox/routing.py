@@ -66,8 +66,8 @@ def _client_error(platform: str, status: int) -> Response:
         problem = "resource-not-found" if status == 404 else "about:blank"
         title = "Not Found Error" if status == 404 else phrase
         return x_problem(status, title, phrase, problem=problem).response
-    code = 190 if status == 401 else 100
-    return JSONBody(meta_body(code, f"(#{code}) {phrase}"), status)
+    meta_code = 190 if status == 401 else 100
+    return JSONBody(meta_body(meta_code, f"(#{meta_code}) {phrase}"), status)
 
 
 # Graph API throttling codes (graph-api/overview/rate-limiting): 4 is the app's limit; Instagram Platform calls fall

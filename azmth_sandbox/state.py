@@ -384,6 +384,7 @@ class SandboxState:
         lifetimes = self.config.lifetimes
         scopes = kwargs.get("scopes")
         client_id = kwargs.get("client_id")
+        refresh: Token | None
         if account.platform == "tiktok":
             access = self.issue_token(
                 account,

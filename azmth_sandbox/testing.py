@@ -125,6 +125,10 @@ class SandboxHandle:
         body = {"platform": platform, "kind": kind, "value": value, "scope": scope, "times": times}
         return self._call("POST", "/faults", body)
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules still armed: a rule given `times` is gone once it was applied that many times."""
+        return list(self._call("GET", "/faults")["data"])
+
     def clear_faults(self, platform: str | None = None) -> None:
         self._call("DELETE", "/faults", params={"platform": platform} if platform else None)
 

@@ -2,7 +2,8 @@
 containers (TEXT, IMAGE, VIDEO, CAROUSEL) that process then publish against the 250/24 h quota, media
 fields and insights, user insights.
 
-Sources: platform-apis.md section 3.
+Sources: https://developers.facebook.com/docs/threads/get-started (tokens, long-lived-tokens), https://developers.facebook.com/docs/threads/posts,
+https://developers.facebook.com/docs/threads/insights.
 """
 
 import re
@@ -399,7 +400,8 @@ class ThreadsApi(MetaGraph):
             lifetime_s=self.state.config.lifetimes.threads_short_lived_s,
             prefix="THQ",
         )
-        # user_id is a JSON number here, unlike every other Meta id (platform-apis.md 5).
+        # user_id is a JSON number here, unlike every other Meta id (the code exchange in
+        # threads/get-started/get-access-tokens-and-permissions).
         return JSONBody({"access_token": token.value, "user_id": int(account.remote_id)})
 
     def _token_param(self, request: Request, grant: str) -> Any:

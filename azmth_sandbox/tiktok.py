@@ -1,8 +1,8 @@
 """TikTok: Login Kit v2 OAuth, Content Posting API (direct, inbox, photo; FILE_UPLOAD and PULL_FROM_URL),
 status polling and the Display API reads, at open.tiktokapis.com / www.tiktok.com / the upload host.
 
-Sources: platform-apis.md section 1 (content-posting-api-reference-*, media-transfer-guide,
-tiktok-api-v2-rate-limit, oauth-*).
+Sources: https://developers.tiktok.com/doc/ + content-posting-api-reference-*, content-posting-api-media-transfer-guide,
+tiktok-api-v2-rate-limit, oauth-*.
 """
 
 import re

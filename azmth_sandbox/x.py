@@ -3,7 +3,8 @@ finalize / STATUS, plus the simple and legacy command forms), POST /2/tweets, tw
 errors, post text as X rewrites it (t.co links, HTML escapes), users/me, per-user 15-minute rate limits with
 x-rate-limit-* headers, and access tiers.
 
-Sources: platform-apis.md section 4.
+Sources: https://docs.x.com (fundamentals/authentication/oauth-2-0/authorization-code, x-api/media, x-api/posts,
+x-api/fundamentals/rate-limits, x-api/fundamentals/response-codes-and-errors, x-api/getting-started/pricing).
 """
 
 import base64
@@ -59,7 +60,8 @@ KNOWN_SCOPES = {
     "dm.write",
     "media.write",
 }
-# Tiers whose access includes reading posts; "free" is write-only (legacy tier table, platform-apis.md 4.7).
+# Tiers whose access includes reading posts; "free" is write-only (legacy tiers,
+# https://docs.x.com/x-api/getting-started/pricing).
 READ_TIERS = {"basic", "pro", "enterprise", "pay_per_use"}
 CATEGORIES = {
     "tweet_image": ("3", 5 * 1024**2),
@@ -181,7 +183,10 @@ class XApi:
                 CLIENT_FORBIDDEN["title"],
                 CLIENT_FORBIDDEN["detail"],
                 problem="client-forbidden",
-                **{k: v for k, v in CLIENT_FORBIDDEN.items() if k not in ("title", "detail")},
+                type=CLIENT_FORBIDDEN["type"],
+                reason=CLIENT_FORBIDDEN["reason"],
+                required_enrollment=CLIENT_FORBIDDEN["required_enrollment"],
+                registration_url=CLIENT_FORBIDDEN["registration_url"],
             )
 
     # posts ------------------------------------------------------------------------------------------------

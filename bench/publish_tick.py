@@ -40,10 +40,10 @@ POSTS_PER_ARTIST = 10
 def _bare_ceiling(base_url: str, token: str, requests: int, *, tuned: bool, clients: int = 4) -> float:
     """Requests/s a bare loop of cheap reads gets from the sandbox at the same injected latency, with the
     publisher's shape (one AsyncClient per platform, 64 requests wanted at once per client). `tuned`: our
-    transport and connection limits with callers waiting outside the pool (platforms/transport.py), else
+    transport and connection limits with callers waiting outside the pool (integrations/common/transport.py), else
     httpx's defaults. The ratio is taken against the higher of the two."""
-    from azmth_pipelines.platforms.http import CONNECTION_LIMITS
-    from azmth_pipelines.platforms.transport import pooled_transport
+    from azmth_pipelines.integrations.common.http import CONNECTION_LIMITS
+    from azmth_pipelines.integrations.common.transport import pooled_transport
 
     async def run() -> float:
         def client() -> httpx.AsyncClient:
@@ -94,11 +94,11 @@ def _publishers_alone(sandbox, image: Path, posts: int, processes: int) -> float
 
 def _publish_alone(base_url: str, image: Path, posts: int, tag: str, start) -> None:  # type: ignore[no-untyped-def]
     from azmth_pipelines.domain.post_options import effective
+    from azmth_pipelines.integrations.instagram.client import InstagramClient
+    from azmth_pipelines.integrations.threads.client import ThreadsClient
+    from azmth_pipelines.integrations.tiktok.client import TikTokClient
+    from azmth_pipelines.integrations.x.client import XClient
     from azmth_pipelines.media.store import MediaStore
-    from azmth_pipelines.platforms.instagram.client import InstagramClient
-    from azmth_pipelines.platforms.threads.client import ThreadsClient
-    from azmth_pipelines.platforms.tiktok.client import TikTokClient
-    from azmth_pipelines.platforms.x.client import XClient
     from azmth_pipelines.publishing.job import JobMedia, PublishJob
     from azmth_pipelines.publishing.publishers import build_publishers
     from azmth_pipelines.vocabulary import MediaKind, Platform
@@ -253,7 +253,7 @@ def _tick(shards: int, home: Path) -> tuple[int, list[float]]:
     process per shard. Returns the successful runs and each shard process's peak RSS (MB)."""
     import dagster as dg
 
-    from azmth_pipelines.publishing.tick import publish_config
+    from azmth_pipelines.ops.tick import publish_config
     from azmth_pipelines.resources.database import DatabaseResource
     from azmth_pipelines.schedules import plan_tick
 

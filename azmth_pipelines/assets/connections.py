@@ -1,6 +1,6 @@
 """The hourly token refresh: a job with one op, and its schedule. Thin wiring over azmth_pipelines.connections.
 
-The lead wires `refresh_connections_job` and `refresh_connections_schedule` into definitions.py; the op needs
+definitions.py and schedules.py wire in `refresh_connections_job` and `refresh_connections_schedule`; the op needs
 the `database` resource only (app credentials come from the AZMTH_*_CLIENT_* / *_APP_* variables).
 """
 
@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from azmth_pipelines.connections import RefreshOutcome, refresh_due_connections
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.resources.database import DatabaseResource
 
 
@@ -23,7 +24,7 @@ class RefreshConfig(dg.Config):
 def refresh_expiring_tokens(
     context: dg.OpExecutionContext, config: RefreshConfig, database: DatabaseResource
 ) -> dict[str, int]:
-    now = datetime.fromisoformat(config.now).astimezone(UTC) if config.now else datetime.now(UTC)
+    now = datetime.fromisoformat(config.now).astimezone(UTC) if config.now else utcnow()
     results = asyncio.run(refresh_due_connections(now=now, database_url=database.resolved_url))
     for result in results:
         line = (

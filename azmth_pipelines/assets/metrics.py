@@ -1,7 +1,7 @@
 """Engagement metrics in Dagster: the nightly post and account snapshots, their checks, the 03:00 schedule,
 the follow-up sensor and job, and the 06:00 freshness check. Thin wiring over azmth_pipelines.metrics.
 
-The lead wires these objects into definitions.py / schedules.py / sensors.py:
+definitions.py, schedules.py and sensors.py wire these objects in:
 assets `social_post_metrics`, `account_metrics_snapshot`; jobs `metrics_nightly_job`,
 `metrics_followup_job`, `metrics_freshness_job`; schedules `metrics_nightly_schedule` (03:00 UTC),
 `metrics_freshness_schedule` (06:00 UTC); sensor `metrics_followup_sensor`; asset check

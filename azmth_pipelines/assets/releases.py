@@ -2,10 +2,11 @@
 adds a partition for every new release and asks for roll-ups when their inputs change. Thin wiring over
 azmth_pipelines.releases.
 
-The lead wires these objects into definitions.py: asset `release_rollup`, sensor `release_rollup_sensor`.
+definitions.py and sensors.py wire these objects in: asset `release_rollup`, sensor `release_rollup_sensor`.
 """
 
 import warnings
+from typing import Any
 
 import dagster as dg
 
@@ -35,7 +36,7 @@ CAMPAIGN_SCHEMA = dg.TableSchema(
 )
 
 
-_ASSET = dict(
+_ASSET: dict[str, Any] = dict(
     partitions_def=release_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="releases",

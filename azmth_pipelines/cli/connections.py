@@ -1,6 +1,6 @@
 """`azmth connect`, `azmth connections list|refresh` and `azmth keys rotate`.
 
-The lead registers them in cli/main.py: `app.command("connect")(connect)`,
+cli/main.py registers them: `app.command("connect")(connect)`,
 `app.add_typer(connections_app, name="connections")`, `app.add_typer(keys_app, name="keys")`.
 """
 
@@ -13,7 +13,6 @@ import typer
 
 from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail
 from azmth_pipelines.connections import (
-    WRITE_SCOPES,
     ConnectResult,
     connect_account,
     connection_views,
@@ -24,6 +23,7 @@ from azmth_pipelines.connections import (
 from azmth_pipelines.connections.flow import DEFAULT_CALLBACK_TIMEOUT_S
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.domain import validation
+from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.token_cipher import TokenCipher
 
 # A fixed default, so the redirect URI can be registered once in each developer portal:
@@ -87,7 +87,7 @@ def _render_connect(result: ConnectResult, publish: bool) -> str:
         lines.append(f"Token valid until {result.access_token_expires_at:%Y-%m-%d %H:%M} UTC.")
     if result.missing_scopes:
         lines.append(f"Not granted: {', '.join(result.missing_scopes)}.")
-    missing_write = [s for s in WRITE_SCOPES[result.platform] if s in result.missing_scopes]
+    missing_write = [s for s in integration(result.platform).oauth.write_scopes if s in result.missing_scopes]
     if publish and missing_write:
         lines.append(
             f"Publishing to {result.platform.label} needs {', '.join(missing_write)}: run "

@@ -3,8 +3,7 @@
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import typer
 
@@ -12,27 +11,27 @@ from azmth_pipelines.cli.publish import dagster_instance
 from azmth_pipelines.config import settings
 from azmth_pipelines.db.engine import engine, session_scope
 from azmth_pipelines.db.migrate import upgrade
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.demo import make_demo_media, seed_demo
 from azmth_pipelines.domain.posts import get_post, post_view
 from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.per_platform import PlatformEntry, PlatformState
 from azmth_pipelines.publishing.windows import window_start
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_sandbox.testing import running_sandbox
 
 
-def _describe(platform: str, entry: dict[str, Any]) -> str:
-    state = entry.get("state", "pending")
-    if state == "published":
-        return f"{platform}: published as {entry.get('remote_id')}"
-    if state == "sent_to_inbox":
-        return f"{platform}: sent to the creator's TikTok drafts inbox ({entry.get('remote_id')})"
-    if state == "handed_off":
-        return (
-            f"{platform}: handed off - download {entry['detail']['download_url']}, open {entry['detail']['deep_link']}"
-        )
-    error = entry.get("last_error") or {}
-    return f"{platform}: {state} - {error.get('user_message') or error.get('message', '')}"
+def _describe(platform: str, entry: PlatformEntry) -> str:
+    if entry.state is PlatformState.PUBLISHED:
+        return f"{platform}: published as {entry.remote_id}"
+    if entry.state is PlatformState.SENT_TO_INBOX:
+        return f"{platform}: sent to the creator's TikTok drafts inbox ({entry.remote_id})"
+    if entry.state is PlatformState.HANDED_OFF:
+        detail = entry.detail or {}
+        return f"{platform}: handed off - download {detail['download_url']}, open {detail['deep_link']}"
+    error = entry.last_error or {}
+    return f"{platform}: {entry.state.value} - {error.get('user_message') or error.get('message', '')}"
 
 
 @contextmanager
@@ -62,7 +61,7 @@ def demo() -> None:
     ):
         sandbox.configure(tiktok_verified_url_prefixes=[media_server.url])
         typer.echo(f"platform sandbox at {sandbox.base_url}, media at {media_server.url}")
-        now = datetime.now(UTC)
+        now = utcnow()
         # Due in the window that just closed, as if the artist had scheduled them a quarter of an hour ago.
         due = window_start(now - timedelta(minutes=15))
         media = make_demo_media(current.home / "demo-media")
@@ -79,7 +78,7 @@ def demo() -> None:
         typer.echo(f"{len(post_ids)} sample posts scheduled for {due.isoformat(timespec='minutes')}; publishing...")
 
         from azmth_pipelines.definitions import defs
-        from azmth_pipelines.publishing.tick import run_tick
+        from azmth_pipelines.ops.tick import run_tick
 
         for run in run_tick(defs, dagster_instance(), now=now, fixed_clock=False).runs:
             typer.echo(f"run {run.run_id} for window {run.partition_key}: {'success' if run.success else 'failed'}")
@@ -88,4 +87,4 @@ def demo() -> None:
     for view in views:
         typer.echo(f"\npost {view['id']} [{view['status']}] {view['body']!r}")
         for platform, entry in view["per_platform"].items():
-            typer.echo(f"  {_describe(platform, entry)}")
+            typer.echo(f"  {_describe(platform, PlatformEntry.from_json(entry))}")

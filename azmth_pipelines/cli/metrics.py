@@ -1,6 +1,6 @@
 """`azmth metrics`: run the metrics pulls outside Dagster, and read how fresh a post's numbers are.
 
-`refresh_metrics` is the command the lead hangs under `azmth post refresh-metrics ID`.
+`refresh_metrics` is also `azmth post refresh-metrics ID`.
 """
 
 from datetime import date, timedelta

@@ -16,6 +16,7 @@ from azmth_pipelines.domain.post_report import COUNTS, list_rows, post_report
 from azmth_pipelines.domain.posts import MediaInput, create_post, get_post, list_posts, post_view
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import probe_file
+from azmth_pipelines.per_platform import SUCCESS_STATES, state_of
 from azmth_pipelines.vocabulary import PostStatus
 
 post_app = typer.Typer(help="Posts: write once, publish to several platforms.", no_args_is_help=True)
@@ -79,7 +80,7 @@ def _render_post(view: dict[str, Any]) -> str:
     for media in view["media"]:
         lines.append(f"  media {media['position']}: {media['kind']} {media['width']}x{media['height']}")
     for platform, result in view["per_platform"].items():
-        lines.append(f"  {platform}: {result.get('state')}")
+        lines.append(f"  {platform}: {state_of(result).value}")
     return "\n".join(lines)
 
 
@@ -141,7 +142,7 @@ def _render_report(report: dict[str, Any]) -> str:
             note = f" - {attempt['error']}" if attempt["error"] else ""
             manual = " (manual)" if attempt["manual"] else ""
             lines.append(f"    attempt {attempt['number']}{manual}: {attempt['outcome'] or 'in flight'}{note}")
-        if entry["last_error"] and entry["state"] not in ("published", "sent_to_inbox", "handed_off"):
+        if entry["last_error"] and entry["state"] not in SUCCESS_STATES:
             error = entry["last_error"]
             lines.append(f"    last error: {error.get('user_message') or error.get('message')}")
         if entry["next_retry_at"]:
@@ -189,7 +190,7 @@ def list_(
         lines = []
         for v in vs:
             states = " ".join(
-                f"{p}:{(v['per_platform'].get(p) or {}).get('state', 'pending')}"
+                f"{p}:{state_of(v['per_platform'].get(p)).value}"
                 + (f"({e['views']} views)" if (e := v["engagement"][p]) and e["views"] is not None else "")
                 for p in v["platforms"]
             )

@@ -7,6 +7,7 @@ import dagster as dg
 import typer
 
 from azmth_pipelines.cli.output import JsonFlag, emit, fail
+from azmth_pipelines.db.types import utcnow
 
 publish_app = typer.Typer(help="Publishing: the 15-minute orchestrator.", no_args_is_help=True)
 
@@ -34,9 +35,9 @@ def tick(
     """Run one orchestrator tick in-process: every window the schedule would launch, and print what happened to each
     platform post. Exits 1 when a run failed (platform trouble ops can act on) or a post row had to be skipped."""
     from azmth_pipelines.definitions import defs
-    from azmth_pipelines.publishing.tick import run_tick
+    from azmth_pipelines.ops.tick import run_tick
 
-    moment = datetime.now(UTC)
+    moment = utcnow()
     if now is not None:
         try:
             given = datetime.fromisoformat(now)

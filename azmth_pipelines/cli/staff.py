@@ -43,7 +43,7 @@ def _view(error: StaffError) -> dict[str, Any]:
     return {
         "id": error.id,
         "occurred_at": error.occurred_at.isoformat(),
-        "platform": error.platform.value,
+        "platform": error.platform.value if error.platform else None,
         "post_id": error.post_id,
         "attempt_id": error.attempt_id,
         "http_status": error.http_status,

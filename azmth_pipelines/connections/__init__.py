@@ -29,13 +29,11 @@ from azmth_pipelines.connections.refresh import (
     refresh_connection,
     refresh_due_connections,
 )
-from azmth_pipelines.connections.scopes import READ_SCOPES, WRITE_SCOPES, requested_scopes
+from azmth_pipelines.connections.scopes import requested_scopes
 
 __all__ = [
     "NO_INSTAGRAM_BUSINESS_ACCOUNT",
-    "READ_SCOPES",
     "REFRESH_LEAD",
-    "WRITE_SCOPES",
     "AppNotApproved",
     "AuthorizationFailed",
     "CallbackTimeout",

@@ -1,6 +1,6 @@
 """Authlib's httpx OAuth 2 client, imported once without its httpx2 deprecation notice.
 
-Authlib 1.9 warns on import that its httpx integration will move to httpx2 (stack-notes.md). We pin
+Authlib 1.9 warns on import (AuthlibDeprecationWarning) that its httpx integration will move to httpx2. We pin
 httpx 0.28, so the notice is noise on every CLI run; only that one warning is silenced, and only here.
 authlib.deprecate is imported first because importing it installs an "always" filter that would
 otherwise override ours.

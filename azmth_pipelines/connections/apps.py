@@ -6,29 +6,25 @@ from dataclasses import dataclass, field
 from azmth_pipelines.connections.errors import ConnectRefused
 from azmth_pipelines.vocabulary import Platform
 
-# (id variable, secret variable) per platform; Instagram logs in through the Meta (Facebook) app.
-CREDENTIAL_VARIABLES: dict[Platform, tuple[str, str]] = {
-    Platform.TIKTOK: ("AZMTH_TIKTOK_CLIENT_KEY", "AZMTH_TIKTOK_CLIENT_SECRET"),
-    Platform.INSTAGRAM: ("AZMTH_META_APP_ID", "AZMTH_META_APP_SECRET"),
-    Platform.THREADS: ("AZMTH_THREADS_APP_ID", "AZMTH_THREADS_APP_SECRET"),
-    Platform.X: ("AZMTH_X_CLIENT_ID", "AZMTH_X_CLIENT_SECRET"),
-}
-
 
 @dataclass(frozen=True)
 class AppCredentials:
     platform: Platform
     client_id: str
-    # None only for X, whose public clients authenticate with PKCE alone (oauth-2-0/authorization-code).
+    # None only where a public client authenticates with PKCE alone (the provider's needs_app_secret).
     client_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, platform: Platform) -> "AppCredentials":
-        id_variable, secret_variable = CREDENTIAL_VARIABLES[platform]
+        # Imported here: the providers import this module.
+        from azmth_pipelines.connections.providers import provider_class
+
+        provider = provider_class(platform)
+        id_variable, secret_variable = provider.app_variables
         client_id = os.environ.get(id_variable, "").strip()
         client_secret = os.environ.get(secret_variable, "").strip() or None
-        if not client_id or (client_secret is None and platform is not Platform.X):
-            needed = id_variable if platform is Platform.X else f"{id_variable} and {secret_variable}"
+        if not client_id or (client_secret is None and provider.needs_app_secret):
+            needed = f"{id_variable} and {secret_variable}" if provider.needs_app_secret else id_variable
             raise ConnectRefused(
                 f"{platform.label} app credentials are not configured: set {needed} "
                 f"(from the app's page in the {platform.label} developer portal)."

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from azmth_pipelines.domain.errors import DomainError
-from azmth_pipelines.platforms.errors import Disposition, PlatformError, error_for
-from azmth_pipelines.platforms.http import ApiResponse, retry_after_seconds
+from azmth_pipelines.integrations.common.errors import Disposition, PlatformError, error_for
+from azmth_pipelines.integrations.common.http import ApiResponse, retry_after_seconds
 
-# The FAQ's wording, verbatim: support answers point artists at exactly this sentence.
+# Worded once, verbatim: support answers point artists at exactly this sentence.
 NO_INSTAGRAM_BUSINESS_ACCOUNT = (
     "No Instagram Business account found: convert your Instagram to Business or Creator, link it to a "
     "Facebook Page in Meta Business Suite, then retry"

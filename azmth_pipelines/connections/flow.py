@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl, urlsplit
 from azmth_pipelines.connections._authlib import MissingCodeException, parse_authorization_code_response
 from azmth_pipelines.connections.apps import AppCredentials
 from azmth_pipelines.connections.errors import (
-    AppNotApproved,
     AuthorizationFailed,
     CallbackTimeout,
     ConnectRefused,
@@ -26,14 +25,14 @@ from azmth_pipelines.connections.errors import (
     StateMismatch,
 )
 from azmth_pipelines.connections.loopback import LoopbackCallback
-from azmth_pipelines.connections.providers import provider_for
-from azmth_pipelines.connections.providers.base import utcnow
+from azmth_pipelines.connections.providers import provider_class, provider_for
 from azmth_pipelines.connections.scopes import requested_scopes
 from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.artists import get_artist
 from azmth_pipelines.domain.connections import save_connection
-from azmth_pipelines.platforms.errors import PlatformError
-from azmth_pipelines.platforms.redaction import redact_text
+from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.integrations.common.redaction import redact_text
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
 
@@ -151,14 +150,9 @@ def _callback_refusal(platform: Platform, error: str, description: str | None) -
     said = f" ({platform.label} said: {redact_text(description)})" if description else ""
     if error == "access_denied":
         return ConsentDenied(f"Access was declined on the {platform.label} consent page; nothing was connected.")
-    if platform is Platform.TIKTOK and error == "unauthorized_client":
-        # login-kit / content-sharing-guidelines: until the app passes TikTok's review, only the target
-        # (test) users registered for it in the developer portal can authorize it.
-        return AppNotApproved(
-            "TikTok refused this account: our TikTok app has not passed TikTok's app review yet, and until it "
-            "does only the test users registered for it in the TikTok developer portal can connect. Ask the "
-            f"AZMTH team to add this TikTok account as a target user, or connect again after the review.{said}"
-        )
+    specific = provider_class(platform).callback_refusal(error, said)
+    if specific is not None:
+        return specific
     if error == "invalid_scope":
         return ConnectRefused(f"{platform.label} refused the requested permissions (invalid_scope).{said}")
     return ConnectRefused(f"{platform.label} refused the authorization: {error}.{said}")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from azmth_pipelines.connections.errors import ConnectRefused
+from azmth_pipelines.db.locking import locked
 from azmth_pipelines.db.models import SocialConnection
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 
@@ -26,7 +27,7 @@ class RotationReport:
 
 def rotate_token_keys(session: Session, cipher: TokenCipher) -> RotationReport:
     """Re-encrypt access and refresh tokens of every connection; raises (writing nothing) if one is unreadable."""
-    connections = list(session.scalars(select(SocialConnection).order_by(SocialConnection.id).with_for_update()))
+    connections = list(session.scalars(locked(session, select(SocialConnection).order_by(SocialConnection.id))))
     rotated: list[tuple[SocialConnection, str | None, str | None]] = []
     unreadable: list[int] = []
     for connection in connections:

@@ -35,6 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND)
             return
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         self.server.callback_url = f"http://{host}:{port}{self.path}"
         self.server.received.set()
         body = _PAGE.format(title="Authorization received").encode()

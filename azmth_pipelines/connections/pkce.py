@@ -1,12 +1,8 @@
-"""PKCE (RFC 7636) verifiers and challenges, including TikTok's reported hex-encoded variant.
-
-X requires S256 with the RFC's base64url encoding. TikTok's desktop Login Kit asks for PKCE too, and its
-samples are reported to hex-encode the SHA-256 digest instead (platform-apis.md 1.2, UNCONFIRMED), so the
-encoding is a setting: AZMTH_TIKTOK_PKCE_ENCODING = hex (default, as TikTok's desktop samples) | base64url.
+"""PKCE (RFC 7636) verifiers and challenges: S256 with the RFC's base64url encoding, or the SHA-256 digest
+hex-encoded, a variant a platform may ask for (integrations/tiktok/oauth.py).
 """
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,11 +30,3 @@ class Pkce:
         else:
             challenge = create_s256_code_challenge(verifier)
         return cls(verifier=verifier, challenge=challenge)
-
-
-def tiktok_challenge_encoding() -> ChallengeEncoding:
-    value = os.environ.get("AZMTH_TIKTOK_PKCE_ENCODING", "").strip().lower() or ChallengeEncoding.HEX.value
-    try:
-        return ChallengeEncoding(value)
-    except ValueError:
-        raise ValueError(f"AZMTH_TIKTOK_PKCE_ENCODING must be hex or base64url, not {value!r}") from None

@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from azmth_pipelines.connections.apps import AppCredentials
 from azmth_pipelines.connections.errors import ConnectRefused
 from azmth_pipelines.connections.providers import Provider, provider_for
-from azmth_pipelines.connections.providers.base import utcnow
+from azmth_pipelines.connections.status import mark_needs_reconnect
 from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.db.locking import locked
 from azmth_pipelines.db.models import SocialConnection, StaffError
-from azmth_pipelines.platforms.errors import PlatformError
+from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.integrations.common.errors import PlatformError
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
 
@@ -153,7 +155,7 @@ async def refresh_connection(
             snapshot = _snapshot(row, cipher)
         except TokenDecryptionError:
             reason = "The stored token cannot be decrypted with the configured keys; reconnect the account."
-            _mark_needs_reconnect(row, reason, now)
+            mark_needs_reconnect(session, row.artist_id, row.platform, reason, now=now)
             return _result(row, RefreshOutcome.NEEDS_RECONNECT, reason)
 
     own_providers = providers is None
@@ -254,7 +256,7 @@ def _settle_failure(
         if row is None or not _unchanged(row, snapshot, cipher):
             # Another run refreshed (spending the refresh token we just offered) or the artist reconnected.
             return _result_of(snapshot, RefreshOutcome.SUPERSEDED, reason)
-        _mark_needs_reconnect(row, reason, now)
+        mark_needs_reconnect(session, row.artist_id, row.platform, reason, now=now)
         if error is not None:
             session.add(
                 StaffError(
@@ -270,16 +272,9 @@ def _settle_failure(
     return _result_of(snapshot, RefreshOutcome.NEEDS_RECONNECT, reason)
 
 
-def _mark_needs_reconnect(row: SocialConnection, reason: str, now: datetime) -> None:
-    row.status = ConnectionStatus.NEEDS_RECONNECT
-    row.status_reason = reason
-    row.updated_at = now
-
-
 def _locked(session: Session, connection_id: int) -> SocialConnection | None:
-    # FOR UPDATE on PostgreSQL; SQLite transactions already start with BEGIN IMMEDIATE (db/engine.py).
     return session.scalars(
-        select(SocialConnection).where(SocialConnection.id == connection_id).with_for_update()
+        locked(session, select(SocialConnection).where(SocialConnection.id == connection_id))
     ).one_or_none()
 
 

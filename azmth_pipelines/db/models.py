@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from azmth_pipelines.db.types import JSONDocument, UTCDateTime, utcnow
 from azmth_pipelines.vocabulary import (
+    AttemptStage,
     ConnectionStatus,
     DistributorStatus,
     MediaKind,
@@ -339,7 +340,7 @@ class PublishAttempt(Base):
     )
     stage: Mapped[str] = mapped_column(
         String(32),
-        default="claimed",
+        default=AttemptStage.CLAIMED,
         comment="How far the attempt got: claimed, prepared (media checked, uploads done), publish_requested "
         "(committed just before the call that makes the post public), finished. A run that dies leaves the "
         "stage behind, so the next run knows whether the platform may already have published.",

@@ -39,4 +39,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """The product's clock: "now" for every layer (timestamps written, due checks, the CLI). Code that takes a
+    clock or a `now` defaults to this one, so tests and `--now` can stand in for it in one place."""
     return datetime.now(UTC)

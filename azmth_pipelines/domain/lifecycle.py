@@ -1,4 +1,4 @@
-"""Soft delete, restore within 30 days, and the purge after that (the FAQ's bulk delete promise)."""
+"""Soft delete in any status, restore within 30 days, and the daily purge after that (`azmth post delete ID...`)."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from azmth_pipelines.db.models import ContentPost, PublishAttempt, SocialPostMetrics
 from azmth_pipelines.domain.posts import post_view, resolved_caption
+from azmth_pipelines.per_platform import PlatformEntry
 from azmth_pipelines.vocabulary import Platform
 
 COUNTS = ("views", "likes", "comments", "shares", "saves")
@@ -77,12 +78,7 @@ def _engagement_view(pair: tuple[Engagement, Engagement | None] | None, now: dat
     latest, previous = pair
     change = None
     if previous is not None:
-        change = {
-            name: (latest.counts[name] - previous.counts[name])
-            if latest.counts[name] is not None and previous.counts[name] is not None
-            else None
-            for name in COUNTS
-        }
+        change = {name: _difference(latest.counts[name], previous.counts[name]) for name in COUNTS}
     return {
         **latest.counts,
         "captured_at": latest.captured_at.isoformat(),
@@ -104,17 +100,17 @@ def post_report(session: Session, post: ContentPost, *, now: datetime) -> dict[s
     platforms: dict[str, Any] = {}
     for name in post.platforms:
         platform = Platform(name)
-        entry = (post.per_platform or {}).get(name, {})
+        entry = PlatformEntry.from_json((post.per_platform or {}).get(name))
         platforms[name] = {
-            "state": entry.get("state", "pending"),
+            "state": entry.state.value,
             "caption": resolved_caption(post, platform),
             "media": [
                 {"media_asset_id": m["media_asset_id"], "kind": m["kind"], "crop": m["crops"].get(name)}
                 for m in view["media"]
             ],
-            "remote_id": entry.get("remote_id"),
-            "permalink": entry.get("permalink"),
-            "detail": entry.get("detail"),
+            "remote_id": entry.remote_id,
+            "permalink": entry.permalink,
+            "detail": entry.detail,
             "attempts": [
                 {
                     "number": a.attempt_number,
@@ -127,8 +123,8 @@ def post_report(session: Session, post: ContentPost, *, now: datetime) -> dict[s
                 for a in attempts
                 if a.platform is platform
             ],
-            "last_error": entry.get("last_error"),
-            "next_retry_at": entry.get("next_retry_at"),
+            "last_error": entry.last_error,
+            "next_retry_at": entry.next_retry_at.isoformat() if entry.next_retry_at else None,
             "engagement": _engagement_view(engagement.get((post.id, name)), now),
         }
     return {**view, "per_platform": platforms}
@@ -143,3 +139,8 @@ def list_rows(session: Session, posts: list[ContentPost], *, now: datetime) -> l
         view["engagement"] = {name: _engagement_view(engagement.get((post.id, name)), now) for name in post.platforms}
         rows.append(view)
     return rows
+
+
+def _difference(new: int | None, old: int | None) -> int | None:
+    """A count's change since the previous pull; None when either pull could not read it."""
+    return None if new is None or old is None else new - old

@@ -36,7 +36,7 @@ class MediaInput:
 
 
 def resolved_caption(post: ContentPost, platform: Platform) -> str:
-    """The platform's override where one is set, else the body (the FAQ's fall-through rule)."""
+    """The platform's override where one is set, else the body (the caption used where no override is set)."""
     override = (post.caption_overrides or {}).get(platform.value)
     return override if override is not None else post.body
 
@@ -123,7 +123,7 @@ def list_posts_query(
     status: str | None = None,
     release_id: int | None = None,
     deleted: bool = False,
-) -> Select[tuple[ContentPost]]:
+) -> Select[ContentPost]:
     query = (
         select(ContentPost)
         .options(selectinload(ContentPost.media))

@@ -1,6 +1,6 @@
 """What publishing would refuse, found when a post is scheduled: everything knowable without calling a platform.
 
-The rules and their words are publishing's own (platforms/captions.py, media/checks.py, post_options), so the
+The rules and their words are publishing's own (integrations/*/limits.py, media/checks.py, post_options), so the
 artist reads at write time what a failed publish would have said. Publishing checks again: the web app writes
 rows directly.
 """
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset
 from azmth_pipelines.domain import post_options
 from azmth_pipelines.domain.errors import ValidationError
+from azmth_pipelines.integrations.registry import caption_problem
 from azmth_pipelines.media.checks import (
     OPTION_PLACEMENTS,
     MediaProblem,
@@ -21,7 +22,6 @@ from azmth_pipelines.media.checks import (
 from azmth_pipelines.media.crop import CropSpec, cropped_size
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import MediaProbe
-from azmth_pipelines.platforms.captions import caption_problem
 from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform
 
 

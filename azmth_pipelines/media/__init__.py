@@ -1,7 +1,7 @@
 """The media layer: what a file is, whether a platform takes it, and how to make it acceptable.
 
 - probe.py       probe_file / probe_bytes -> MediaProbe (Pillow for pictures, the static ffmpeg for video)
-- checks.py      check_media(platform, probe, ...) -> [MediaProblem], from platforms/<p>/limits.py
+- checks.py      check_media(platform, probe, ...) -> [MediaProblem], from integrations/<p>/limits.py
 - crop.py        CropSpec (stored per platform as JSON) and crop_image -> sRGB JPEG with even sides
 - silent_audio   ensure_audio_track: Instagram Path A (a silent AAC track for Reels)
 - handoff.py     instagram_handoff -> Handoff: Instagram Path B (download + app link)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import ffmpeg
 
+from azmth_pipelines.integrations.instagram import limits as ig
 from azmth_pipelines.media.atomic import atomic_output
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.ffmpeg_tool import run_ffmpeg
 from azmth_pipelines.media.probe import MediaProbe, probe_file
-from azmth_pipelines.platforms.instagram import limits as ig
 
 # Mono is allowed (Reels: "mono or stereo", <= 48 kHz) and encodes half the samples of stereo silence.
 SILENCE = "anullsrc=channel_layout=mono:sample_rate=48000"

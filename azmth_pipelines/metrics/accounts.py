@@ -1,10 +1,7 @@
 """Daily account numbers per connection: followers, following, post count, total likes where offered.
 
-TikTok: user/info (follower_count, following_count, video_count, likes_count with user.info.stats) and
-every video's counts through video/list (kept in `raw.videos`, compact). Instagram: the IG user's
-followers_count, follows_count, media_count. Threads: followers_count from threads_insights. X: users/me
-public_metrics (followers daily on every tier: reading posts is what tiers restrict, and that happens in
-the post pulls). X's user `like_count` counts likes the account gave, not received, so total_likes is None.
+What each platform offers, and how it is read, is its account snapshot reader
+(integrations/<platform>/metrics.py `read_account`, found through the registry).
 """
 
 import asyncio
@@ -17,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.models import SocialConnection
+from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.metrics.clients import MetricsClients, open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
 from azmth_pipelines.metrics.report import MAX_PROBLEM_LINES, PullReport
 from azmth_pipelines.metrics.retry import CallCounter, with_retries
 from azmth_pipelines.metrics.store import Spool, replace_account_partition
 from azmth_pipelines.metrics.sync import PullSettings
-from azmth_pipelines.platforms.errors import PlatformError
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
 
@@ -60,74 +58,9 @@ class AccountReader:
 
     async def read(self, credential: Credential) -> dict[str, Any]:
         """The snapshot's columns (followers, following, post_count, total_likes, raw)."""
-        token = credential.token or ""
-        account_id = credential.external_account_id
-        match credential.platform:
-            case Platform.TIKTOK:
-                return await self._tiktok(token, credential.granted_scopes)
-            case Platform.INSTAGRAM:
-                info = await self._call(lambda: self.clients.instagram.account(token, account_id))
-                return {
-                    "followers": info.followers_count,
-                    "following": info.follows_count,
-                    "post_count": info.media_count,
-                    "total_likes": None,
-                    "raw": {
-                        "followers_count": info.followers_count,
-                        "follows_count": info.follows_count,
-                        "media_count": info.media_count,
-                    },
-                }
-            case Platform.THREADS:
-                followers = await self._call(lambda: self.clients.threads.followers_count(token, account_id))
-                return {
-                    "followers": followers,
-                    "following": None,
-                    "post_count": None,
-                    "total_likes": None,
-                    "raw": {"followers_count": followers},
-                }
-            case Platform.X:
-                user = await self._call(lambda: self.clients.x.me(token))
-                m = user.metrics
-                return {
-                    "followers": m.followers_count,
-                    "following": m.following_count,
-                    "post_count": m.tweet_count,
-                    "total_likes": None,
-                    "raw": {"public_metrics": m.__dict__},
-                }
-        raise AssertionError(f"unknown platform {credential.platform}")
-
-    async def _tiktok(self, token: str, scopes: tuple[str, ...]) -> dict[str, Any]:
-        client = self.clients.tiktok
-        # user/info fails as a whole when a field's scope is missing: ask only the granted scopes' fields.
-        info_scopes = [s for s in scopes if s.startswith("user.info.")] or ["user.info.basic"]
-        info = await self._call(lambda: client.user_info(token, info_scopes))
-        raw: dict[str, Any] = {
-            "follower_count": info.follower_count,
-            "following_count": info.following_count,
-            "video_count": info.video_count,
-            "likes_count": info.likes_count,
-        }
-        if "video.list" in scopes:
-            videos: list[list[Any]] = []
-            cursor: int | None = None
-            while True:
-                page = await self._call(lambda c=cursor: client.list_videos_page(token, cursor=c))
-                videos.extend([v.id, v.view_count, v.like_count, v.comment_count, v.share_count] for v in page.videos)
-                if not page.has_more or page.cursor is None or page.cursor == cursor:
-                    break
-                cursor = page.cursor
-            raw["videos_columns"] = ["id", "view_count", "like_count", "comment_count", "share_count"]
-            raw["videos"] = videos
-        return {
-            "followers": info.follower_count,
-            "following": info.following_count,
-            "post_count": info.video_count,
-            "total_likes": info.likes_count,
-            "raw": raw,
-        }
+        # MetricsClients names its fields after the platforms' values (metrics/clients.py).
+        client = getattr(self.clients, credential.platform.value)
+        return await integration(credential.platform).metrics.read_account(self._call, client, credential)
 
 
 def sync_account_snapshots(

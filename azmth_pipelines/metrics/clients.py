@@ -4,10 +4,10 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.x.client import XClient
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ several of its fields fold into one of ours (X reposts + quotes -> shares).
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from azmth_pipelines.platforms.instagram.models import MediaInsights
-from azmth_pipelines.platforms.threads.models import ThreadsMediaInsights
-from azmth_pipelines.platforms.tiktok.models import Video
-from azmth_pipelines.platforms.x.models import Tweet
+from azmth_pipelines.integrations.instagram.models import MediaInsights
+from azmth_pipelines.integrations.threads.models import ThreadsMediaInsights
+from azmth_pipelines.integrations.tiktok.models import Video
+from azmth_pipelines.integrations.x.models import Tweet
 
 COUNT_NAMES = ("views", "likes", "comments", "shares", "saves")
 

@@ -79,7 +79,7 @@ def shrinking_counts(session: Session, partition_date: date, limit: int = 20) ->
         .where(_nightly(partition_date))
         .execution_options(yield_per=1000)
     )
-    total, samples = 0, []
+    total, samples = 0, list[Shrink]()
     for row in session.execute(query):
         for name in COUNT_NAMES:
             before, after = getattr(row, f"was_{name}"), getattr(row, f"now_{name}")

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from azmth_pipelines.platforms.errors import RateLimited, TransientError
+from azmth_pipelines.integrations.common.errors import RateLimited, TransientError
 
 T = TypeVar("T")
 

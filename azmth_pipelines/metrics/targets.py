@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.models import ContentPost
+from azmth_pipelines.per_platform import PlatformEntry, PlatformState
 from azmth_pipelines.vocabulary import Platform, PostStatus
 
-PUBLISHED = "published"
 DEFAULT_PAGE_SIZE = 500
 
 
@@ -40,22 +40,25 @@ def live_targets(
 ) -> list[Target]:
     """The post's platforms that are published with a remote id (a TikTok post id can come later)."""
     targets = []
-    for name, entry in (per_platform or {}).items():
-        if not isinstance(entry, dict) or entry.get("state") != PUBLISHED or not entry.get("remote_id"):
+    for name, data in (per_platform or {}).items():
+        try:
+            entry = PlatformEntry.from_json(data)
+        except (AttributeError, TypeError, ValueError):
+            continue  # not an entry the publish flow wrote: nothing of it is live
+        if entry.state is not PlatformState.PUBLISHED or not entry.remote_id:
             continue
         try:
             platform = Platform(name)
         except ValueError:
             continue
-        settled = entry.get("settled_at")
         platform_options = (options or {}).get(name) or {}
         targets.append(
             Target(
                 post_id=post_id,
                 artist_id=artist_id,
                 platform=platform,
-                remote_id=str(entry["remote_id"]),
-                published_at=datetime.fromisoformat(settled) if settled else None,
+                remote_id=str(entry.remote_id),
+                published_at=entry.settled_at,
                 placement=platform_options.get("placement") if isinstance(platform_options, dict) else None,
             )
         )

@@ -1,9 +1,8 @@
 """The daily purge of posts deleted over 30 days ago."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.lifecycle import purge_expired
 from azmth_pipelines.resources.database import DatabaseResource
 
@@ -11,7 +10,7 @@ from azmth_pipelines.resources.database import DatabaseResource
 @dg.op
 def purge_deleted_posts(context: dg.OpExecutionContext, database: DatabaseResource) -> dg.Output[list[int]]:
     """Delete for good, one transaction per post, every post soft-deleted over 30 days ago."""
-    report = purge_expired(database.sessions(), now=datetime.now(UTC))
+    report = purge_expired(database.sessions(), now=utcnow())
     context.log.info(f"purged {len(report.purged)} post(s); releases to roll up again: {sorted(report.release_ids)}")
     return dg.Output(
         report.purged,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
@@ -44,7 +45,7 @@ class PublishConfig(dg.Config):
 
     def clock(self) -> Callable[[], datetime]:
         if not self.now:
-            return lambda: datetime.now(UTC)
+            return utcnow
         fixed = datetime.fromisoformat(self.now).astimezone(UTC)
         return lambda: fixed
 

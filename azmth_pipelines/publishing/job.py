@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from azmth_pipelines.publishing.outcomes import Outcome
-from azmth_pipelines.vocabulary import MediaKind, Platform
+from azmth_pipelines.vocabulary import AttemptStage, MediaKind, Platform
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,16 @@ class PublishJob:
 class Checkpoint(Protocol):
     """Commits the attempt's stage and the platform's ids before the publisher makes its next call."""
 
-    async def __call__(self, stage: str, remote_ids: dict[str, Any]) -> None: ...
+    async def __call__(self, stage: AttemptStage, remote_ids: dict[str, Any]) -> None: ...
 
 
 class Publisher(Protocol):
     platform: Platform
 
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
-        """Publish from scratch; `await checkpoint("publish_requested", ids)` right before going public."""
+        """Publish from scratch; `await checkpoint(AttemptStage.PUBLISH_REQUESTED, ids)` right before going public."""
         ...
 
-    async def reconcile(self, job: PublishJob, stage: str, remote_ids: dict[str, Any]) -> Outcome:
+    async def reconcile(self, job: PublishJob, stage: AttemptStage, remote_ids: dict[str, Any]) -> Outcome:
         """Settle an attempt a dead run left at `stage`: Published, NotPublished or Unconfirmed."""
         ...

@@ -17,11 +17,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
-from azmth_pipelines.db.models import ContentPost, PublishAttempt, SocialConnection, StaffError
+from azmth_pipelines.connections.status import mark_needs_reconnect
+from azmth_pipelines.db.locking import locked
+from azmth_pipelines.db.models import ContentPost, PublishAttempt, StaffError
+from azmth_pipelines.db.results import rowcount
 from azmth_pipelines.publishing.outcomes import (
     CheckLater,
     ErrorInfo,
@@ -45,7 +48,7 @@ from azmth_pipelines.publishing.state import (
     state_of,
 )
 from azmth_pipelines.publishing.windows import nearest_tick
-from azmth_pipelines.vocabulary import ConnectionStatus, Platform, PostStatus
+from azmth_pipelines.vocabulary import AttemptOutcome, AttemptStage, Platform, PostStatus
 
 # Longer than the slowest publish of one platform (Meta asks to poll containers for up to 5 minutes).
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -54,11 +57,8 @@ DEFAULT_LEASE = timedelta(minutes=10)
 CONFIRMATION_SPAN = sum(RETRY_DELAYS, timedelta())
 
 
-class Stage:
-    CLAIMED = "claimed"
-    PREPARED = "prepared"
-    PUBLISH_REQUESTED = "publish_requested"
-    FINISHED = "finished"
+# The publishers checkpoint with `Stage.…`; the stages themselves are defined once, in vocabulary.py.
+Stage = AttemptStage
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Claim:
     attempt_number: int
     manual: bool
     lease_expires_at: datetime  # the lease this run wrote last: its proof that it still holds the attempt
-    reconcile_stage: str | None = None
+    reconcile_stage: AttemptStage | None = None
     remote_ids: dict[str, Any] | None = None
     # When taking over: the unclear answer a run recorded when it left the attempt in doubt (`_check_later`); None
     # when the run that made the attempt stopped without recording anything.
@@ -112,12 +112,6 @@ _SETTLING_COLUMNS = (
 )
 
 
-def _locked(session: Session, query: Select[Any]) -> Select[Any]:
-    """The query's rows locked FOR UPDATE on PostgreSQL; on SQLite the transaction's write lock already holds
-    every row."""
-    return query.with_for_update() if session.get_bind().dialect.name == "postgresql" else query
-
-
 def _lock_posts(session: Session, post_ids: Iterable[int], *, only: Sequence[Any] = ()) -> dict[int, ContentPost]:
     """The posts, read afresh (`only` these columns, if given); on PostgreSQL locked FOR UPDATE in id order (two
     runs' batches then take their common rows in the same order instead of deadlocking)."""
@@ -129,7 +123,7 @@ def _lock_posts(session: Session, post_ids: Iterable[int], *, only: Sequence[Any
     )
     if only:
         query = query.options(load_only(*only))
-    return {post.id: post for post in session.scalars(_locked(session, query))}
+    return {post.id: post for post in session.scalars(locked(session, query))}
 
 
 # Built once: constructing and keying a statement costs more than running this one (every claim batch runs it).
@@ -152,7 +146,7 @@ def _leases(session: Session, attempt_ids: Iterable[int]) -> dict[int, datetime 
         .where(PublishAttempt.id.in_(sorted(set(attempt_ids))))
         .order_by(PublishAttempt.id)
     )
-    return {attempt_id: lease for attempt_id, lease in session.execute(_locked(session, query))}
+    return {attempt_id: lease for attempt_id, lease in session.execute(locked(session, query))}
 
 
 class Ledger:
@@ -217,7 +211,7 @@ class Ledger:
                         "platform": platform,
                         "attempt_number": last.get((post.id, platform), 0) + 1,
                         "started_at": now,
-                        "stage": Stage.CLAIMED,
+                        "stage": AttemptStage.CLAIMED,
                         "lease_expires_at": lease,
                         "dagster_run_id": run_id,
                         "manual": manual,
@@ -270,7 +264,7 @@ class Ledger:
             .values(lease_expires_at=lease, dagster_run_id=run_id)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount != 1:
+        if rowcount(taken) != 1:
             return None
         return Claim(
             post.id,
@@ -279,12 +273,14 @@ class Ledger:
             attempt.attempt_number,
             manual or attempt.manual,
             lease,
-            reconcile_stage=attempt.stage,
+            reconcile_stage=AttemptStage(attempt.stage),
             remote_ids=dict(attempt.remote_ids or {}),
             unclear_answer=attempt.error_message,
         )
 
-    def checkpoint(self, claim: Claim, stage: str, remote_ids: dict[str, Any], *, now: datetime) -> Claim | None:
+    def checkpoint(
+        self, claim: Claim, stage: AttemptStage, remote_ids: dict[str, Any], *, now: datetime
+    ) -> Claim | None:
         """Commit how far the attempt got and every id the platform gave it so far (before the next call), and
         renew the lease: the claim holding the renewed lease, or None when another run took the attempt over
         (make no more calls for it)."""
@@ -293,7 +289,7 @@ class Ledger:
             return renewed
 
     def checkpoint_many(
-        self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]], *, now: datetime
+        self, session: Session, checkpoints: Sequence[tuple[Claim, AttemptStage, dict[str, Any]]], *, now: datetime
     ) -> list[Claim | None]:
         """`checkpoint` for each item in the caller's transaction; None where the attempt's lease is no longer
         the claim's (another run took it over)."""
@@ -356,7 +352,7 @@ class Ledger:
             entry = self._check_later(session, attempt, entry, outcome.error, claim=claim, now=now)
         else:
             attempt.finished_at = now
-            attempt.stage = Stage.FINISHED
+            attempt.stage = AttemptStage.FINISHED
             entry = self._apply(session, post, attempt, entry, outcome, claim=claim, now=now)
         _store_entry(post, claim.platform, entry)
         post.status = settled_post_status(post)
@@ -375,7 +371,7 @@ class Ledger:
     ) -> PlatformEntry:
         match outcome:
             case Published(remote_id=remote_id, permalink=permalink, detail=detail):
-                attempt.outcome = "published"
+                attempt.outcome = AttemptOutcome.PUBLISHED
                 attempt.remote_ids = {**attempt.remote_ids, "post_id": remote_id}
                 return move(
                     entry,
@@ -387,7 +383,7 @@ class Ledger:
                     last_error=None,
                 )
             case SentToInbox(publish_id=publish_id, detail=detail):
-                attempt.outcome = "sent_to_inbox"
+                attempt.outcome = AttemptOutcome.SENT_TO_INBOX
                 return move(
                     entry,
                     PlatformState.SENT_TO_INBOX,
@@ -397,7 +393,7 @@ class Ledger:
                     last_error=None,
                 )
             case HandedOff(download_url=url, deep_link=link, detail=detail):
-                attempt.outcome = "handed_off"
+                attempt.outcome = AttemptOutcome.HANDED_OFF
                 return move(
                     entry,
                     PlatformState.HANDED_OFF,
@@ -406,7 +402,7 @@ class Ledger:
                     last_error=None,
                 )
             case Unconfirmed(reason=reason):
-                attempt.outcome = "unconfirmed"
+                attempt.outcome = AttemptOutcome.UNCONFIRMED
                 attempt.error_message = reason
                 return move(
                     entry,
@@ -415,7 +411,7 @@ class Ledger:
                     last_error={"message": reason, "code": "unconfirmed"},
                 )
             case NotPublished(reason=reason):
-                attempt.outcome = "transient_error"
+                attempt.outcome = AttemptOutcome.TRANSIENT_ERROR
                 attempt.error_code = "interrupted"
                 attempt.error_message = reason
                 return self._retry_or_fail(
@@ -423,7 +419,7 @@ class Ledger:
                 )
             case Failed() as failed:
                 error = failed.error.to_json()
-                attempt.outcome = "transient_error" if failed.retryable else "permanent_error"
+                attempt.outcome = AttemptOutcome.TRANSIENT_ERROR if failed.retryable else AttemptOutcome.PERMANENT_ERROR
                 attempt.error_code = failed.error.code
                 attempt.error_message = failed.error.user_message or failed.error.message
                 _record_for_staff(session, claim, attempt, failed.error, now=now)
@@ -454,8 +450,8 @@ class Ledger:
         attempt.error_message = error.user_message or error.message
         if now - attempt.started_at >= CONFIRMATION_SPAN:
             attempt.finished_at = now
-            attempt.stage = Stage.FINISHED
-            attempt.outcome = "unconfirmed"
+            attempt.stage = AttemptStage.FINISHED
+            attempt.outcome = AttemptOutcome.UNCONFIRMED
             reason = f"{claim.platform.label} could not confirm whether it published: {error.message}"
             return move(entry, PlatformState.UNCONFIRMED, now=now, last_error={**error.to_json(), "message": reason})
         check_at = nearest_tick(now + RETRY_DELAYS[0])
@@ -514,11 +510,7 @@ class Ledger:
     ) -> str:
         scope = failed.reconnect_scope
         reason = f"Reconnect {platform.label}" + (f" and grant {scope}" if scope else "") + f": {failed.error.message}"
-        session.execute(
-            update(SocialConnection)
-            .where(SocialConnection.artist_id == post.artist_id, SocialConnection.platform == platform)
-            .values(status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason, updated_at=now)
-        )
+        mark_needs_reconnect(session, post.artist_id, platform, reason, now=now)
         return reason
 
 

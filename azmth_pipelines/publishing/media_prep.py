@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from azmth_pipelines.integrations.instagram.limits import PRODUCT_REEL_MAX_DURATION_S
 from azmth_pipelines.media.checks import OPTION_PLACEMENTS, MediaProblem, blocking, check_media, fixed_when_publishing
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.errors import MediaError
@@ -20,7 +21,6 @@ from azmth_pipelines.media.probe import MediaProbe, probe_file
 from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.media.trim import trim_video
-from azmth_pipelines.platforms.instagram.limits import PRODUCT_REEL_MAX_DURATION_S
 from azmth_pipelines.publishing.job import JobMedia
 from azmth_pipelines.vocabulary import MediaKind, Platform
 

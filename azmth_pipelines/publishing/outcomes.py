@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from azmth_pipelines.platforms.errors import PlatformError
+from azmth_pipelines.integrations.common.errors import PlatformError
 
 
 @dataclass(frozen=True)

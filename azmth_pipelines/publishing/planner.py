@@ -36,7 +36,7 @@ def _needs_work(entry: PlatformEntry, now: datetime, manual: bool) -> bool:
 
 def _candidates(
     session: Session, *, start: datetime | None, end: datetime, manual: bool, settled_since: datetime | None = None
-) -> Sequence[Row[tuple[int, int, datetime, list[str], dict[str, Any]]]]:
+) -> Sequence[Row[int, int, datetime, list[str], dict[str, Any]]]:
     """(post id, artist id, scheduled_for, platforms, per_platform) of the posts that may have work, in id order;
     just those columns, so a window of thousands of posts stays small. `settled_since`: posted posts last touched
     before it are left out (see windows_with_work)."""
@@ -96,7 +96,8 @@ def _platforms_needing_work(
 def work_in_window(session: Session, window: datetime, *, now: datetime, manual: bool = False) -> WindowWork:
     """The window's (post, platform) pairs that need an attempt or a reconciliation now."""
     start, end = window_bounds(window)
-    items, invalid = [], []
+    items: list[WorkItem] = []
+    invalid: list[InvalidPostRow] = []
     for post_id, artist_id, _, platforms, per_platform in _candidates(session, start=start, end=end, manual=manual):
         due = _platforms_needing_work(post_id, platforms, per_platform, now, manual)
         if isinstance(due, InvalidPostRow):
@@ -116,7 +117,8 @@ def windows_with_work(session: Session, *, now: datetime) -> DueWindows:
     105 minutes apart, RESET_WAIT_LIMIT): posts settled longer ago than SETTLED_LOOKBACK are not read, else every tick
     would read every post ever published.
     """
-    windows, invalid = set(), []
+    windows: set[datetime] = set()
+    invalid: list[InvalidPostRow] = []
     candidates = _candidates(
         session, start=None, end=window_start(now), manual=False, settled_since=now - SETTLED_LOOKBACK
     )

@@ -24,19 +24,19 @@ from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset,
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.post_options import effective
 from azmth_pipelines.domain.posts import resolved_caption
+from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.integrations.common.redaction import redact_text
+from azmth_pipelines.integrations.registry import caption_problem
 from azmth_pipelines.media.checks import check_post_media
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.platforms.captions import caption_problem
-from azmth_pipelines.platforms.errors import PlatformError
-from azmth_pipelines.platforms.redaction import redact_text
 from azmth_pipelines.publishing.job import JobMedia, Publisher, PublishJob
-from azmth_pipelines.publishing.ledger import Claim, Ledger, Stage
+from azmth_pipelines.publishing.ledger import Claim, Ledger
 from azmth_pipelines.publishing.outcomes import CheckLater, ErrorInfo, Failed, NotPublished, Outcome, Unconfirmed
 from azmth_pipelines.publishing.planner import WorkItem, round_robin_by_account
 from azmth_pipelines.publishing.scopes import missing_write_scope
 from azmth_pipelines.publishing.state import PlatformEntry
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
-from azmth_pipelines.vocabulary import ConnectionStatus, MediaKind, Platform
+from azmth_pipelines.vocabulary import AttemptStage, ConnectionStatus, MediaKind, Platform
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,17 @@ class _InFlight:
     committed so far."""
 
     claim: Claim
-    reached: list[str] = field(default_factory=list)
+    reached: list[AttemptStage] = field(default_factory=list)
 
     @property
     def reconciling(self) -> bool:
         """Whether this attempt checks one a dead run left after asking the platform to publish."""
-        return self.claim.reconcile_stage == Stage.PUBLISH_REQUESTED
+        return self.claim.reconcile_stage == AttemptStage.PUBLISH_REQUESTED
 
     @property
     def asked_to_publish(self) -> bool:
         """Whether the platform may have been asked to make the post public (by this run or a dead one)."""
-        return self.reconciling or Stage.PUBLISH_REQUESTED in self.reached
+        return self.reconciling or AttemptStage.PUBLISH_REQUESTED in self.reached
 
 
 def _why_in_doubt(claim: Claim) -> str:
@@ -254,7 +254,7 @@ class PublishRunner:
         return post, connection, media[claim.post_id]
 
     def _checkpoint(
-        self, session: Session, checkpoints: Sequence[tuple[Claim, str, dict[str, Any]]]
+        self, session: Session, checkpoints: Sequence[tuple[Claim, AttemptStage, dict[str, Any]]]
     ) -> list[Claim | None]:
         return self._ledger.checkpoint_many(session, checkpoints, now=self._clock())
 
@@ -273,7 +273,7 @@ class PublishRunner:
                     return Unconfirmed(f"could not check the interrupted attempt: {job.error.message}")
                 return job
             if claim.reconcile_stage is not None:
-                if claim.reconcile_stage != Stage.PUBLISH_REQUESTED:
+                if claim.reconcile_stage != AttemptStage.PUBLISH_REQUESTED:
                     return NotPublished(f"the run stopped at stage {claim.reconcile_stage}, before the publish call")
                 outcome = await publisher.reconcile(job, claim.reconcile_stage, claim.remote_ids or {})
                 if isinstance(outcome, Unconfirmed):
@@ -282,7 +282,7 @@ class PublishRunner:
 
             known: dict[str, Any] = {}  # the attempt's remote ids so far (a fresh attempt starts with none)
 
-            async def checkpoint(stage: str, remote_ids: dict[str, Any]) -> None:
+            async def checkpoint(stage: AttemptStage, remote_ids: dict[str, Any]) -> None:
                 known.update(remote_ids)
                 renewed = await commits.run(self._checkpoint, (attempt.claim, stage, dict(known)))
                 if renewed is None:

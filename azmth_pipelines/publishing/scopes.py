@@ -1,23 +1,15 @@
-"""The write scopes publishing needs, per platform and post options (the FAQ: publishing needs a reconnect
-that grants them; a missing one is a "reconnect and grant X" error before any call)."""
+"""The write scopes publishing needs, per platform and post options (`azmth connect --publish` asks for them; a
+missing one is a "reconnect and grant X" error before any call). Each platform's are its provider's
+(integrations/<platform>/oauth.py `publish_scopes`)."""
 
 from typing import Any
 
-from azmth_pipelines.vocabulary import Platform, TikTokMode
+from azmth_pipelines.integrations.registry import integration
+from azmth_pipelines.vocabulary import Platform
 
 
 def required_write_scopes(platform: Platform, options: dict[str, Any], has_media: bool) -> list[str]:
-    match platform:
-        case Platform.TIKTOK:
-            # Direct posts need video.publish; the drafts inbox (and photo MEDIA_UPLOAD) need video.upload.
-            return ["video.upload"] if options.get("mode") == TikTokMode.INBOX.value else ["video.publish"]
-        case Platform.INSTAGRAM:
-            return ["instagram_content_publish"]
-        case Platform.THREADS:
-            return ["threads_content_publish"]
-        case Platform.X:
-            return ["tweet.write", "media.write"] if has_media else ["tweet.write"]
-    return []
+    return integration(platform).oauth.publish_scopes(options, has_media)
 
 
 def missing_write_scope(platform: Platform, options: dict[str, Any], granted: set[str], has_media: bool) -> str | None:

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.integrations.common.http import PlatformClient
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.platforms.http import PlatformClient
 from azmth_pipelines.publishing.planner import WorkItem
 from azmth_pipelines.publishing.publishers import build_publishers
 from azmth_pipelines.publishing.runner import PublishRunner, RunSummary

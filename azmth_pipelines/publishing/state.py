@@ -1,33 +1,20 @@
-"""The publish state machine of one (post, platform): its states, the allowed moves, and the retry schedule.
+"""The publish state machine of one (post, platform): the allowed moves between its states (per_platform.py) and
+the retry schedule.
 
 Every write to `content_post.per_platform` goes through `move()`, so the promises that matter (a
 published platform is never published again; a failed or unconfirmed one is touched again only by a
 manual re-run) are properties of this module alone.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
+# The entry and its states live in per_platform.py, below every layer that reads entries; the publishing code
+# imports them from here too (the same objects).
+from azmth_pipelines.per_platform import SETTLED_STATES, PlatformEntry, PlatformState
+from azmth_pipelines.per_platform import SUCCESS_STATES as SUCCESS_STATES
+from azmth_pipelines.per_platform import state_of as state_of
 from azmth_pipelines.publishing.windows import WINDOW, nearest_tick, tick_at_or_after
-
-
-class PlatformState(StrEnum):
-    PENDING = "pending"
-    PUBLISHING = "publishing"
-    PUBLISHED = "published"
-    SENT_TO_INBOX = "sent_to_inbox"
-    HANDED_OFF = "handed_off"
-    RETRYING = "retrying"
-    FAILED = "failed"
-    UNCONFIRMED = "unconfirmed"
-
-
-# The artist's work reached the platform or the artist: the post counts as posted.
-SUCCESS_STATES = frozenset({PlatformState.PUBLISHED, PlatformState.SENT_TO_INBOX, PlatformState.HANDED_OFF})
-# Nothing more happens without a person: the post's status can be settled.
-SETTLED_STATES = SUCCESS_STATES | {PlatformState.FAILED, PlatformState.UNCONFIRMED}
 
 _AUTOMATIC_MOVES: dict[PlatformState, frozenset[PlatformState]] = {
     PlatformState.PENDING: frozenset({PlatformState.PUBLISHING}),
@@ -58,7 +45,7 @@ _MANUAL_MOVES: dict[PlatformState, frozenset[PlatformState]] = {
     PlatformState.UNCONFIRMED: frozenset({PlatformState.PUBLISHING}),
 }
 
-# Waits before retry 1..5: five retries spread over about 1.5 hours (FAQ), on the 15-minute ticks.
+# Waits before retry 1..5: five retries spread over 90 minutes (the README's promise), on the 15-minute ticks.
 RETRY_DELAYS = (
     timedelta(minutes=15),
     timedelta(minutes=15),
@@ -75,77 +62,6 @@ RESET_WAIT_LIMIT = RETRY_SPAN + WINDOW
 
 class IllegalMove(Exception):
     """A write that would break the state machine, e.g. publishing an already published platform."""
-
-
-@dataclass(frozen=True)
-class PlatformEntry:
-    """One platform's part of `per_platform`, read from and written back to JSON."""
-
-    state: PlatformState = PlatformState.PENDING
-    attempts: int = 0  # attempts made, as the artist is shown them
-    # Attempts a rate limit turned away while saying when it resets: they spend none of the retries.
-    unspent_attempts: int = 0
-    current_attempt_id: int | None = None
-    next_retry_at: datetime | None = None
-    remote_id: str | None = None
-    permalink: str | None = None
-    last_error: dict[str, Any] | None = None
-    detail: dict[str, Any] | None = None
-    updated_at: datetime | None = None
-    settled_at: datetime | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "PlatformEntry":
-        if not data:
-            return cls()
-        return cls(
-            state=state_of(data),
-            attempts=int(data.get("attempts", 0)),
-            unspent_attempts=int(data.get("unspent_attempts", 0)),
-            current_attempt_id=data.get("current_attempt_id"),
-            next_retry_at=_time(data.get("next_retry_at")),
-            remote_id=data.get("remote_id"),
-            permalink=data.get("permalink"),
-            last_error=data.get("last_error"),
-            detail=data.get("detail"),
-            updated_at=_time(data.get("updated_at")),
-            settled_at=_time(data.get("settled_at")),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"state": self.state.value, "attempts": self.attempts}
-        if self.unspent_attempts:  # absent in entries written before it existed, and while it is 0
-            data["unspent_attempts"] = self.unspent_attempts
-        optional = {
-            "current_attempt_id": self.current_attempt_id,
-            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
-            "remote_id": self.remote_id,
-            "permalink": self.permalink,
-            "last_error": self.last_error,
-            "detail": self.detail,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "settled_at": self.settled_at.isoformat() if self.settled_at else None,
-        }
-        data.update({k: v for k, v in optional.items() if v is not None})
-        return data
-
-    @property
-    def spent_attempts(self) -> int:
-        """The attempts that count against MAX_ATTEMPTS."""
-        return self.attempts - self.unspent_attempts
-
-    @property
-    def retries_left(self) -> int:
-        return max(0, MAX_ATTEMPTS - self.spent_attempts)
-
-
-def state_of(data: dict[str, Any] | None) -> PlatformState:
-    """The state of one platform's `per_platform` JSON, without reading the rest (pending when absent)."""
-    return PlatformState((data or {}).get("state", PlatformState.PENDING))
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def can_move(current: PlatformState, target: PlatformState, *, manual: bool = False) -> bool:

@@ -20,7 +20,7 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.errors import NotFound, ValidationError
 from azmth_pipelines.releases.csv_import import BadRow, ImportReport, Row, read_rows
 from azmth_pipelines.releases.links import parse_source, source_of_link
-from azmth_pipelines.releases.upsert import batches, insert_for
+from azmth_pipelines.releases.upsert import batches, insert_for, rows_written
 from azmth_pipelines.vocabulary import Platform
 
 PRESAVE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -167,7 +167,7 @@ def import_presaves(session: Session, path: Path, *, release_id: int | None = No
     for batch in batches(rows, BATCH_ROWS):
         statement = insert_for(session, PresaveEvent).values(batch)
         statement = statement.on_conflict_do_nothing(index_elements=["release_id", "event_key"])
-        report.written += session.execute(statement).rowcount
+        report.written += rows_written(session, statement)
     report.unchanged = len(rows) - report.written
     return report
 
@@ -204,4 +204,4 @@ def record_presave(
         event_key=event_key(event_id, kind=kind, occurred_at=occurred_at, src=src, occurrence=1),
         created_at=utcnow(),
     )
-    return bool(session.execute(statement.on_conflict_do_nothing(index_elements=["release_id", "event_key"])).rowcount)
+    return bool(rows_written(session, statement.on_conflict_do_nothing(index_elements=["release_id", "event_key"])))

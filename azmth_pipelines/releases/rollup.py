@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import BigInteger, Connection, Date, Engine, Integer, String, bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from azmth_pipelines.db.locking import locked
 from azmth_pipelines.db.models import (
     ContentPost,
     Release,
@@ -161,9 +162,7 @@ def _day_rows(dialect: str, scope: _Scope) -> str:
 
 def _frame(session: Session, sql: str, params: dict[str, Any], binds: list[Any], **types: Any) -> pd.DataFrame:
     statement = text(sql).bindparams(*binds)
-    if types:
-        statement = statement.columns(**types)
-    return _read(session.connection(), statement, params)
+    return _read(session.connection(), statement.columns(**types) if types else statement, params)
 
 
 def _read(connection: Connection, statement: Any, params: dict[str, Any]) -> pd.DataFrame:
@@ -313,11 +312,13 @@ def _with_all(events: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Events per platform (those with one) plus every event under 'all'."""
     attributed = events[events["platform"].notna()].assign(platform=lambda f: f["platform"].astype(str))
     everything = events.assign(platform=ALL_PLATFORMS)
-    return (
+    summed = (
         pd.concat([attributed, everything], ignore_index=True)
         .groupby([*keys, "platform", "kind"], as_index=False)["events"]
         .sum()
     )
+    # A DataFrame: as_index=False keeps the keys as columns (pandas-stubs types the selection as a Series).
+    return cast(pd.DataFrame, summed)
 
 
 def _contributions(latest: pd.DataFrame, by_post: pd.DataFrame) -> pd.DataFrame:
@@ -464,10 +465,10 @@ def write_rollups(session: Session, release_ids: Sequence[int], *, connections: 
     ids = sorted(set(release_ids))
     # Lock the releases first (FOR NO KEY UPDATE: posts may still be tagged with them meanwhile), so a
     # concurrent run of the same release waits and then computes from what this one committed.
-    locked = session.scalars(
-        select(Release.id).where(Release.id.in_(ids)).order_by(Release.id).with_for_update(key_share=True)
+    locked_ids = session.scalars(
+        locked(session, select(Release.id).where(Release.id.in_(ids)).order_by(Release.id), key_share=True)
     ).all()
-    rollups = compute_rollups(session, locked, connections=connections)
+    rollups = compute_rollups(session, locked_ids, connections=connections)
     session.execute(delete(ReleaseCampaignRollup).where(ReleaseCampaignRollup.release_id.in_(ids)))
     session.execute(delete(ReleasePostContribution).where(ReleasePostContribution.release_id.in_(ids)))
     stamp = rollups.computed_at.isoformat() if session.get_bind().dialect.name == "postgresql" else rollups.computed_at
@@ -475,7 +476,7 @@ def write_rollups(session: Session, release_ids: Sequence[int], *, connections: 
     contributions = rollups.contributions.assign(computed_at=stamp)
     _insert(session, ReleaseCampaignRollup, campaign)
     _insert(session, ReleasePostContribution, contributions)
-    return RollupReport(len(locked), len(campaign), len(contributions))
+    return RollupReport(len(locked_ids), len(campaign), len(contributions))
 
 
 def rollup_releases(sessions: sessionmaker[Session], release_ids: Sequence[int]) -> RollupReport:

@@ -17,7 +17,7 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain import validation
 from azmth_pipelines.domain.errors import ValidationError
 from azmth_pipelines.releases.csv_import import BadRow, ImportReport, Row, read_rows
-from azmth_pipelines.releases.upsert import batches, insert_for
+from azmth_pipelines.releases.upsert import batches, insert_for, rows_written
 
 # Header names seen in distributors' exports, lower case, for each column we load.
 STREAM_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -82,7 +82,7 @@ def import_streams(session: Session, path: Path) -> ImportReport:
             set_={"streams": statement.excluded.streams, "imported_at": statement.excluded.imported_at},
             where=ReleaseStreamDaily.streams != statement.excluded.streams,
         )
-        written += session.execute(statement).rowcount
+        written += rows_written(session, statement)
     report.written = written
     report.unchanged = len(rows) - written
     return report

@@ -10,10 +10,10 @@ import os
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.x.client import XClient
 
 _API_URL_HELP = "Base URL of the API; empty = the platform host variable (hosts.py) or the real host."
 

@@ -15,9 +15,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from azmth_pipelines.connections import ConnectResult, connect_account
-from azmth_pipelines.connections.apps import CREDENTIAL_VARIABLES
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.domain.artists import create_artist
+from azmth_pipelines.integrations.registry import CREDENTIAL_VARIABLES
 from azmth_pipelines.vocabulary import Platform
 from azmth_sandbox.testing import SandboxHandle
 

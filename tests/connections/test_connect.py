@@ -7,8 +7,6 @@ from sqlalchemy import func, select
 
 from azmth_pipelines.connections import (
     NO_INSTAGRAM_BUSINESS_ACCOUNT,
-    READ_SCOPES,
-    WRITE_SCOPES,
     AppNotApproved,
     AuthorizationFailed,
     ConsentDenied,
@@ -17,6 +15,7 @@ from azmth_pipelines.connections import (
 )
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection
+from azmth_pipelines.integrations.registry import READ_SCOPES, WRITE_SCOPES
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
 from azmth_sandbox.testing import SandboxHandle

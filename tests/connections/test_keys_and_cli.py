@@ -22,7 +22,7 @@ runner = CliRunner()
 
 
 def cli(*args: str) -> tuple[int, str, str]:
-    # Registered as the lead will register them in cli/main.py.
+    # Registered as cli/main.py registers them.
     app = typer.Typer()
     app.command("connect")(connect)
     app.add_typer(connections_app, name="connections")

@@ -13,10 +13,10 @@ from azmth_pipelines.db.engine import session_factory, session_scope
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.connections import save_connection
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.x.client import XClient
 from azmth_pipelines.metrics.retry import RetryPolicy
 from azmth_pipelines.metrics.sync import PullSettings
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.x.client import XClient
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform, PostStatus
 from azmth_sandbox.state import Post

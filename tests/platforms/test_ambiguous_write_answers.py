@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from azmth_pipelines.platforms.errors import MalformedResponse, RateLimited, TransientError
-from azmth_pipelines.platforms.http import PlatformClient
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.tiktok.models import PhotoPostInfo, PostMode
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.common.errors import MalformedResponse, RateLimited, TransientError
+from azmth_pipelines.integrations.common.http import PlatformClient
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.tiktok.models import PhotoPostInfo, PostMode
+from azmth_pipelines.integrations.x.client import XClient
 from tests.platforms.loopback import Canned, Reply
 
 pytestmark = pytest.mark.anyio

@@ -10,13 +10,13 @@ from typing import TypeVar
 
 import pytest
 
-from azmth_pipelines.platforms.errors import AuthError, PermanentError, RateLimited
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.chunks import ChunkPlan
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.tiktok.models import VideoPostInfo
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.common.errors import AuthError, PermanentError, RateLimited
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.chunks import ChunkPlan
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.tiktok.models import VideoPostInfo
+from azmth_pipelines.integrations.x.client import XClient
 
 pytestmark = pytest.mark.anyio
 T = TypeVar("T")

@@ -5,9 +5,9 @@ import asyncio
 import httpx
 import pytest
 
-from azmth_pipelines.platforms.errors import TransientError
-from azmth_pipelines.platforms.http import CONNECTION_LIMITS
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.common.errors import TransientError
+from azmth_pipelines.integrations.common.http import CONNECTION_LIMITS
+from azmth_pipelines.integrations.x.client import XClient
 
 pytestmark = pytest.mark.anyio
 
@@ -59,7 +59,7 @@ async def test_a_read_dropped_twice_fails_as_transient() -> None:
 
 async def test_a_call_with_no_free_connection_in_time_is_never_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     """A publish call must go out within its attempt's lease: one stuck behind a full pool gives up unsent."""
-    monkeypatch.setattr("azmth_pipelines.platforms.http.SLOT_WAIT_S", 0.05)
+    monkeypatch.setattr("azmth_pipelines.integrations.common.http.SLOT_WAIT_S", 0.05)
     release = asyncio.Event()
     methods: list[str] = []
 

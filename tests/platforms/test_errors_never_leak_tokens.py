@@ -6,12 +6,12 @@ import pickle
 import httpx
 import pytest
 
-from azmth_pipelines.platforms.errors import MalformedResponse, PlatformError, RateLimited, TransientError
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.redaction import redact, redact_text
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.common.errors import MalformedResponse, PlatformError, RateLimited, TransientError
+from azmth_pipelines.integrations.common.redaction import redact, redact_text
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.x.client import XClient
 from tests.platforms.loopback import Canned, Reply
 
 pytestmark = pytest.mark.anyio

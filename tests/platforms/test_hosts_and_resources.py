@@ -3,11 +3,11 @@
 import dagster as dg
 import pytest
 
-from azmth_pipelines.platforms.hosts import Host, PlatformHosts, host_url
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.integrations.common.hosts import Host, PlatformHosts, host_url
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.x.client import XClient
 from azmth_pipelines.resources.platforms import XResource, platform_resources
 
 pytestmark = pytest.mark.anyio

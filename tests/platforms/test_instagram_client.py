@@ -5,7 +5,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from azmth_pipelines.platforms.errors import (
+from azmth_pipelines.integrations.common.errors import (
     AuthError,
     Disposition,
     PermanentError,
@@ -13,9 +13,9 @@ from azmth_pipelines.platforms.errors import (
     ScopeMissing,
     TransientError,
 )
-from azmth_pipelines.platforms.instagram.client import InstagramClient
-from azmth_pipelines.platforms.instagram.errors import classify_instagram_failure, container_error
-from azmth_pipelines.platforms.instagram.models import MediaInsights
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.instagram.errors import classify_instagram_failure, container_error
+from azmth_pipelines.integrations.instagram.models import MediaInsights
 from tests.platforms.loopback import Canned, Reply
 
 pytestmark = pytest.mark.anyio

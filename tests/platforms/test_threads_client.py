@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from azmth_pipelines.platforms.errors import AuthError, PermanentError, TransientError
-from azmth_pipelines.platforms.threads.client import ThreadsClient
-from azmth_pipelines.platforms.threads.errors import container_error
-from azmth_pipelines.platforms.threads.models import ThreadsMediaInsights
+from azmth_pipelines.integrations.common.errors import AuthError, PermanentError, TransientError
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.threads.errors import container_error
+from azmth_pipelines.integrations.threads.models import ThreadsMediaInsights
 from tests.platforms.loopback import Canned, Reply
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from azmth_pipelines.platforms.errors import (
+from azmth_pipelines.integrations.common.errors import (
     AuthError,
     Disposition,
     MalformedResponse,
@@ -15,10 +15,10 @@ from azmth_pipelines.platforms.errors import (
     ScopeMissing,
     TransientError,
 )
-from azmth_pipelines.platforms.tiktok.chunks import ChunkPlan
-from azmth_pipelines.platforms.tiktok.client import TikTokClient
-from azmth_pipelines.platforms.tiktok.errors import classify_fail_reason, classify_tiktok_failure
-from azmth_pipelines.platforms.tiktok.models import PhotoPostInfo, PostMode, VideoPostInfo
+from azmth_pipelines.integrations.tiktok.chunks import ChunkPlan
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.tiktok.errors import classify_fail_reason, classify_tiktok_failure
+from azmth_pipelines.integrations.tiktok.models import PhotoPostInfo, PostMode, VideoPostInfo
 from tests.platforms.loopback import Canned, Reply, Request
 
 pytestmark = pytest.mark.anyio

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from azmth_pipelines.platforms.errors import TransientError
-from azmth_pipelines.platforms.http import CONNECTION_LIMITS, PlatformClient
-from azmth_pipelines.platforms.transport import AsyncioBackend, pooled_transport
+from azmth_pipelines.integrations.common.errors import TransientError
+from azmth_pipelines.integrations.common.http import CONNECTION_LIMITS, PlatformClient
+from azmth_pipelines.integrations.common.transport import AsyncioBackend, pooled_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -156,6 +156,16 @@ async def test_clients_use_the_asyncio_backend() -> None:
         assert isinstance(pool._network_backend, AsyncioBackend)
 
 
+async def _until_every_idle_connection_saw_its_close(client: PlatformClient, timeout_s: float = 10.0) -> None:
+    """Wait until no pooled connection is unaware that the server closed it: each one left in the pool reports itself
+    expired (what httpcore checks before reusing one), or the pool already dropped it because the close came with the
+    answer. The timeout only guards against a close that never arrives."""
+    pool = client._http._transport._pool  # type: ignore[attr-defined]
+    async with asyncio.timeout(timeout_s):
+        while not all(connection.has_expired() for connection in pool.connections):
+            await asyncio.sleep(0.001)
+
+
 async def test_a_keep_alive_connection_the_server_closed_is_replaced() -> None:
     connections = 0
 
@@ -170,7 +180,7 @@ async def test_a_keep_alive_connection_the_server_closed_is_replaced() -> None:
     async for base_url in _serve(answer_once_then_close):
         async with Probe(base_url) as client:
             assert await client.ping() == 200
-            await asyncio.sleep(0.05)  # the close reaches our idle socket
+            await _until_every_idle_connection_saw_its_close(client)
             # A write is never sent twice (it may have been processed), so only noticing the close keeps it whole.
             assert (await client._send("POST", "/publish")).status == 200
     assert connections == 2

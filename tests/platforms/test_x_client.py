@@ -7,15 +7,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from azmth_pipelines.platforms.errors import (
+from azmth_pipelines.integrations.common.errors import (
     AuthError,
     NotAvailableOnTier,
     PermanentError,
     RateLimited,
     TransientError,
 )
-from azmth_pipelines.platforms.x.client import XClient
-from azmth_pipelines.platforms.x.errors import rate_limit_wait_s
+from azmth_pipelines.integrations.x.client import XClient
+from azmth_pipelines.integrations.x.errors import rate_limit_wait_s
 from tests.platforms.loopback import Canned, Reply
 
 pytestmark = pytest.mark.anyio

@@ -16,11 +16,11 @@ from azmth_pipelines.db.models import ContentPost, PublishAttempt
 from azmth_pipelines.demo import DemoMedia, connect_sandbox_accounts, make_demo_media
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import MediaInput, create_post
+from azmth_pipelines.integrations.x.client import XClient
 from azmth_pipelines.media.server import MediaServer
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.platforms.x.client import XClient
+from azmth_pipelines.ops.tick import TickRun, publish_config, run_tick
 from azmth_pipelines.publishing.ledger import Ledger, Stage
-from azmth_pipelines.publishing.tick import TickRun, publish_config, run_tick
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform, PostStatus
 from azmth_sandbox.testing import SandboxAccount, SandboxHandle

@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from tests.publishing.conftest import AFTER_T0, Studio
 pytestmark = pytest.mark.slow
 
 PLATFORM_SETS = (["x", "threads"], ["instagram", "threads"], ["tiktok", "x"], ["instagram", "tiktok", "x", "threads"])
+# How long the sandbox holds the publish call a run is killed in: far longer than noticing the hold and killing takes.
+HOLD_S = 20
 
 
 def _tick_process(now: datetime) -> subprocess.Popen[bytes]:
@@ -64,31 +67,34 @@ def _assert_every_platform_settled(studio: Studio, posts: list[int]) -> dict[str
     return dict(states)
 
 
+def _held(studio: Studio, rule: dict[str, Any]) -> bool:
+    """Whether the sandbox applied the one-shot hold `rule`, i.e. is now holding the call it matched."""
+    return all(armed["id"] != rule["id"] for armed in studio.sandbox.faults())
+
+
 def test_runs_killed_at_random_points_never_post_anything_twice(studio: Studio) -> None:
-    # Slow every platform call down so a kill lands mid-publish: between claim, upload and publish calls.
+    # Slow every platform call down, so a kill finds the run's other calls in flight at random points too.
     for platform in Platform:
         studio.sandbox.set_fault(platform.value, "latency", "60..150")
     rng = random.Random(20261128)
     now = AFTER_T0
     posts: list[int] = []
-    kills = 0
     for round_ in range(3):
         # Fresh posts each round, so every killed run has work in flight besides the dead runs' leftovers.
-        fresh = _make_posts(studio, 6, first=6 * round_)
-        posts += fresh
-        new_work = sum(len(studio.row(p).platforms) for p in fresh)
+        posts += _make_posts(studio, 6, first=6 * round_)
+        # The sandbox holds the run's next publish call of a random platform (then answers 504, nothing done), and
+        # the run is killed while it waits on it: always mid-publish, whatever the machine's speed.
+        platform = rng.choice(list(Platform))
+        hold = studio.sandbox.set_fault(platform.value, "timeout", HOLD_S, scope="publish", times=1)
         process = _tick_process(now)
-        # Kill once the run has claimed a random number more platform posts: mid-publish, wherever that lands.
-        target = _attempt_count() + rng.randint(1, new_work // 2)
-        while process.poll() is None and _attempt_count() < target:
+        deadline = time.monotonic() + 120  # a guard against a run that hangs, never a synchronization
+        while process.poll() is None and not _held(studio, hold):
+            assert time.monotonic() < deadline, f"round {round_}: no {platform.value} publish call in 120 s"
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.3))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
+        assert process.poll() is None, f"round {round_}: the run ended without a {platform.value} publish call"
+        process.send_signal(signal.SIGKILL)
         process.wait()
         now += timedelta(minutes=11)  # past the dead run's lease: the next run reconciles its attempts
-    assert kills == 3, "a run finished before it could be killed: raise the injected latency"
     studio.sandbox.clear_faults()
     for _ in range(8):  # later ticks finish retries and reconciliations; none of them may repost
         studio.tick(now)

@@ -12,7 +12,7 @@ from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.demo import connect_sandbox_accounts
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
-from azmth_pipelines.publishing.tick import publish_config
+from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.publishing.windows import partition_key
 from azmth_pipelines.token_cipher import TokenCipher
 from tests.publishing.conftest import AFTER_T0, T0, Studio

@@ -21,8 +21,8 @@ from sqlalchemy import update
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.ops.publish import SCHEDULED, TRIGGER_TAG, is_manual
+from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.publishing.state import PlatformEntry, PlatformState
-from azmth_pipelines.publishing.tick import publish_config
 from azmth_pipelines.publishing.windows import WINDOW, partition_key
 from azmth_pipelines.vocabulary import Platform
 from tests.publishing.conftest import AFTER_T0, T0, Studio

@@ -2,9 +2,9 @@
 
 import asyncio
 
-from azmth_pipelines.platforms.errors import AuthError
+from azmth_pipelines.integrations.common.errors import AuthError
+from azmth_pipelines.integrations.common.per_account import PerAccount
 from azmth_pipelines.publishing.job import PublishJob
-from azmth_pipelines.publishing.publishers.per_account import PerAccount
 from azmth_pipelines.vocabulary import Platform
 
 

@@ -109,16 +109,16 @@ def test_a_reset_within_the_retry_span_and_one_tick_is_still_waited_for(studio: 
 def test_per_platform_entries_without_unspent_attempts_read_as_all_spent_and_stay_that_shape() -> None:
     written_before = {"state": "retrying", "attempts": 3, "next_retry_at": _at(18, 0)}
     entry = PlatformEntry.from_json(written_before)
-    assert (entry.unspent_attempts, entry.retries_left) == (0, 3)
+    assert (entry.unspent_attempts, entry.spent_attempts) == (0, 3)
     assert entry.to_json() == written_before
     waited = PlatformEntry.from_json({**written_before, "unspent_attempts": 1})
-    assert waited.retries_left == 4
+    assert waited.spent_attempts == 2
 
 
 def test_an_ops_rerun_long_after_the_first_attempt_still_waits_for_a_known_reset(studio: Studio) -> None:
     """The wait is bounded from the start of the current series of attempts: an ops re-run starts one afresh."""
     from azmth_pipelines.definitions import defs
-    from azmth_pipelines.publishing.tick import publish_config
+    from azmth_pipelines.ops.tick import publish_config
 
     post_id = studio.post(["x"], body="Re-run the next day")
     studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish", times=1)

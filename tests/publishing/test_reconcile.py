@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from azmth_pipelines.integrations.x.client import XClient
+from azmth_pipelines.integrations.x.publisher import XPublisher
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.platforms.x.client import XClient
 from azmth_pipelines.publishing.job import JobMedia, PublishJob
 from azmth_pipelines.publishing.ledger import Stage
 from azmth_pipelines.publishing.outcomes import NotPublished, Outcome, Published, Unconfirmed
-from azmth_pipelines.publishing.publishers.x import XPublisher
 from azmth_pipelines.vocabulary import MediaKind, Platform
 from tests.platforms.loopback import Canned, Reply
 from tests.publishing.conftest import AFTER_T0, Studio

@@ -316,7 +316,7 @@ def _authorize(http: httpx.Client, params: dict) -> dict[str, list[str]]:
 def test_oauth_code_exchange_with_pkce_and_rotating_refresh(sandbox: SandboxHandle, http: httpx.Client) -> None:
     account = sandbox.create_account("tiktok", "connecting")
     verifier = "v" * 64
-    # TikTok's desktop flow hex-encodes the SHA-256 challenge (platform-apis.md 1.2).
+    # TikTok's desktop flow hex-encodes the SHA-256 challenge (developers.tiktok.com/doc/login-kit-desktop).
     challenge = hashlib.sha256(verifier.encode()).hexdigest()
     query = _authorize(
         http,

@@ -2,7 +2,7 @@
 
 A provider builds the authorize URL, exchanges the callback's code (and upgrades the token where the
 platform issues short-lived ones first), names the account, and refreshes. Token-endpoint answers are
-sorted by the platform's own error rules (platforms/*/errors.py) inside an Authlib compliance hook, so a
+sorted by the platform's own error rules (integrations/*/errors.py) inside an Authlib compliance hook, so a
 refusal surfaces as our PlatformError hierarchy, redacted, never as an Authlib or httpx exception.
 """
 
@@ -17,10 +17,11 @@ import httpx
 
 from azmth_pipelines.connections._authlib import AsyncOAuth2Client
 from azmth_pipelines.connections.apps import AppCredentials
+from azmth_pipelines.connections.errors import ConnectRefused
 from azmth_pipelines.connections.grants import Identity, TokenGrant
 from azmth_pipelines.connections.pkce import Pkce
-from azmth_pipelines.platforms.errors import MalformedResponse, PlatformError, TransientError
-from azmth_pipelines.platforms.http import DEFAULT_TIMEOUT, ApiResponse
+from azmth_pipelines.integrations.common.errors import MalformedResponse, PlatformError, TransientError
+from azmth_pipelines.integrations.common.http import DEFAULT_TIMEOUT, ApiResponse
 from azmth_pipelines.vocabulary import Platform
 
 T = TypeVar("T")
@@ -40,6 +41,23 @@ class Provider(ABC):
     # Authlib's token endpoint client authentication: client_secret_post, client_secret_basic, none, or
     # a method a provider registers itself (TikTok's client_key).
     token_endpoint_auth_method: ClassVar[str] = "client_secret_post"
+    # The environment variables holding our app's id and secret from the platform's developer portal.
+    app_variables: ClassVar[tuple[str, str]]
+    # False where a public client authenticates with PKCE alone (X).
+    needs_app_secret: ClassVar[bool] = True
+    # What a connection asks for: read scopes always, write scopes when the artist opts into publishing.
+    read_scopes: ClassVar[tuple[str, ...]]
+    write_scopes: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def publish_scopes(cls, options: dict[str, Any], has_media: bool) -> list[str]:
+        """The write scopes publishing a post with these options needs (a missing one asks for a reconnect)."""
+        return list(cls.write_scopes)
+
+    @classmethod
+    def callback_refusal(cls, error: str, said: str) -> ConnectRefused | None:
+        """The platform's own reading of an error its consent page redirected back with; None: the general one."""
+        return None
 
     def __init__(
         self,

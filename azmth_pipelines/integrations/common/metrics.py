@@ -1,0 +1,74 @@
+"""The shape of a platform's metrics readers, so the pulls in metrics/ call every platform the same way.
+
+A post reader gets a batch of targets (the API's multi-id read size, or 1 where insights are read one media at
+a time) and reports each target's counts or problem through `PostReading`. An account reader returns the
+snapshot's columns (followers, following, post_count, total_likes, raw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from azmth_pipelines.integrations.common.errors import PlatformError
+
+if TYPE_CHECKING:
+    # Types only: metrics/ imports the registry, so importing it here at run time would be a cycle.
+    from azmth_pipelines.metrics.credentials import Credential
+    from azmth_pipelines.metrics.mapping import PostCounts
+    from azmth_pipelines.metrics.targets import Target
+
+T = TypeVar("T")
+
+
+class Call(Protocol):
+    """One platform call, bounded and retried on rate limits (metrics/retry.py)."""
+
+    async def __call__(self, call: Callable[[], Awaitable[T]]) -> T: ...
+
+
+class PostReading(Protocol):
+    """Where a post reader's answers go."""
+
+    @property
+    def call(self) -> Call: ...
+
+    def clock(self) -> datetime: ...
+
+    def snapshot(self, target: Target, counts: PostCounts, captured_at: datetime) -> None: ...
+
+    def problem(self, target: Target, kind: str, message: str) -> None: ...
+
+    def failed(self, targets: Sequence[Target], error: Exception) -> None: ...
+
+    def access_tier(self, credential: Credential, tier: str) -> None: ...
+
+
+async def settled(reading: PostReading, targets: Sequence[Target], answer: Awaitable[T]) -> T | None:
+    """The call's answer; None once its failure is recorded against `targets` (a failure costs only its posts)."""
+    try:
+        return await answer
+    except PlatformError as error:
+        reading.failed(targets, error)
+        return None
+
+
+def each_media(
+    read_one: Callable[[PostReading, Any, str, Target], Awaitable[None]],
+) -> Callable[[PostReading, Any, Credential, Sequence[Target]], Awaitable[None]]:
+    """A post reader for an API that reads insights one media at a time (batch 1)."""
+
+    async def read_posts(reading: PostReading, client: Any, credential: Credential, targets: Sequence[Target]) -> None:
+        for target in targets:
+            await read_one(reading, client, credential.token or "", target)
+
+    return read_posts
+
+
+@dataclass(frozen=True)
+class MetricsReaders:
+    batch: int  # targets per post read
+    read_posts: Callable[[PostReading, Any, Credential, Sequence[Target]], Awaitable[None]]
+    read_account: Callable[[Call, Any, Credential], Awaitable[dict[str, Any]]]

@@ -1,0 +1,78 @@
+"""Per platform, its integration: client, publisher, OAuth provider, metrics readers and rules. One line each.
+
+The rest of the code asks here ("the platform's publisher / reader / caption rule") instead of branching on a
+platform's name; a fifth platform is one more folder under integrations/ and one more line below.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from azmth_pipelines.connections.providers.base import Provider
+from azmth_pipelines.integrations.common.http import PlatformClient
+from azmth_pipelines.integrations.common.metrics import MetricsReaders
+from azmth_pipelines.integrations.common.rules import Rules
+from azmth_pipelines.integrations.instagram import limits as instagram_limits
+from azmth_pipelines.integrations.instagram import metrics as instagram_metrics
+from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.instagram.oauth import InstagramProvider
+from azmth_pipelines.integrations.instagram.publisher import InstagramPublisher
+from azmth_pipelines.integrations.threads import limits as threads_limits
+from azmth_pipelines.integrations.threads import metrics as threads_metrics
+from azmth_pipelines.integrations.threads.client import ThreadsClient
+from azmth_pipelines.integrations.threads.oauth import ThreadsProvider
+from azmth_pipelines.integrations.threads.publisher import ThreadsPublisher
+from azmth_pipelines.integrations.tiktok import limits as tiktok_limits
+from azmth_pipelines.integrations.tiktok import metrics as tiktok_metrics
+from azmth_pipelines.integrations.tiktok.client import TikTokClient
+from azmth_pipelines.integrations.tiktok.oauth import TikTokProvider
+from azmth_pipelines.integrations.tiktok.publisher import TikTokPublisher
+from azmth_pipelines.integrations.x import limits as x_limits
+from azmth_pipelines.integrations.x import metrics as x_metrics
+from azmth_pipelines.integrations.x.client import XClient
+from azmth_pipelines.integrations.x.oauth import XProvider
+from azmth_pipelines.integrations.x.publisher import XPublisher
+from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.job import Publisher
+from azmth_pipelines.vocabulary import MediaKind, Platform
+
+_FIX = "shorten it or set a {label} caption override"
+
+
+@dataclass(frozen=True)
+class Integration:
+    client: Callable[[], PlatformClient]  # hosts from the environment (integrations/common/hosts.py)
+    publisher: Callable[[Any, MediaStore], Publisher]  # takes this integration's own client
+    oauth: type[Provider]
+    metrics: MetricsReaders  # post metrics reader and account snapshot reader
+    rules: Rules  # limits.py: what a caption, a file and a post's files must be
+
+
+INTEGRATIONS: dict[Platform, Integration] = {
+    Platform.TIKTOK: Integration(
+        TikTokClient, TikTokPublisher, TikTokProvider, tiktok_metrics.READERS, tiktok_limits.RULES
+    ),
+    Platform.INSTAGRAM: Integration(
+        InstagramClient, InstagramPublisher, InstagramProvider, instagram_metrics.READERS, instagram_limits.RULES
+    ),
+    Platform.THREADS: Integration(
+        ThreadsClient, ThreadsPublisher, ThreadsProvider, threads_metrics.READERS, threads_limits.RULES
+    ),
+    Platform.X: Integration(XClient, XPublisher, XProvider, x_metrics.READERS, x_limits.RULES),
+}
+
+# Tables over all platforms, for callers that list them (the CLI, tests).
+READ_SCOPES = {platform: found.oauth.read_scopes for platform, found in INTEGRATIONS.items()}
+WRITE_SCOPES = {platform: found.oauth.write_scopes for platform, found in INTEGRATIONS.items()}
+CREDENTIAL_VARIABLES = {platform: found.oauth.app_variables for platform, found in INTEGRATIONS.items()}
+
+
+def integration(platform: Platform) -> Integration:
+    return INTEGRATIONS[platform]
+
+
+def caption_problem(platform: Platform, caption: str, *, media_kinds: Sequence[MediaKind]) -> str | None:
+    """Why `platform` would refuse the caption, worded with the fix; None when it is fine. Checked when a post
+    is written and again before any call, so a caption a platform would refuse is refused with the fix instead
+    of burning retries."""
+    return INTEGRATIONS[platform].rules.caption(caption, media_kinds, _FIX.format(label=platform.label))

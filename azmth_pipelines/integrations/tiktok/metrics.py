@@ -1,0 +1,71 @@
+"""TikTok's numbers: video/query for posts (20 ids a call), user/info and video/list for the account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostReading, settled
+from azmth_pipelines.integrations.tiktok.client import MAX_IDS_PER_QUERY, TikTokClient
+from azmth_pipelines.metrics.mapping import from_tiktok
+
+if TYPE_CHECKING:
+    from azmth_pipelines.metrics.credentials import Credential
+    from azmth_pipelines.metrics.targets import Target
+
+
+async def read_posts(
+    reading: PostReading, client: TikTokClient, credential: Credential, targets: Sequence[Target]
+) -> None:
+    token = credential.token or ""
+    ids = [t.remote_id for t in targets]
+    videos = await settled(reading, targets, reading.call(lambda: client.query_videos(token, ids)))
+    if videos is None:
+        return
+    captured_at = reading.clock()
+    by_id = {video.id: video for video in videos}
+    for target in targets:
+        video = by_id.get(target.remote_id)
+        if video is None:
+            # video/query silently leaves out ids that are not the caller's or no longer exist.
+            reading.problem(target, "not_found", "TikTok did not return the video")
+            continue
+        reading.snapshot(target, from_tiktok(video), captured_at)
+
+
+async def read_account(call: Call, client: TikTokClient, credential: Credential) -> dict[str, Any]:
+    """user/info (follower_count, following_count, video_count, likes_count with user.info.stats) and every
+    video's counts through video/list (kept in `raw.videos`, compact)."""
+    token = credential.token or ""
+    scopes = credential.granted_scopes
+    # user/info fails as a whole when a field's scope is missing: ask only the granted scopes' fields.
+    info_scopes = [s for s in scopes if s.startswith("user.info.")] or ["user.info.basic"]
+    info = await call(lambda: client.user_info(token, info_scopes))
+    raw: dict[str, Any] = {
+        "follower_count": info.follower_count,
+        "following_count": info.following_count,
+        "video_count": info.video_count,
+        "likes_count": info.likes_count,
+    }
+    if "video.list" in scopes:
+        videos: list[list[Any]] = []
+        cursor: int | None = None
+        while True:
+            page = await call(partial(client.list_videos_page, token, cursor=cursor))
+            videos.extend([v.id, v.view_count, v.like_count, v.comment_count, v.share_count] for v in page.videos)
+            if not page.has_more or page.cursor is None or page.cursor == cursor:
+                break
+            cursor = page.cursor
+        raw["videos_columns"] = ["id", "view_count", "like_count", "comment_count", "share_count"]
+        raw["videos"] = videos
+    return {
+        "followers": info.follower_count,
+        "following": info.following_count,
+        "post_count": info.video_count,
+        "total_likes": info.likes_count,
+        "raw": raw,
+    }
+
+
+READERS = MetricsReaders(batch=MAX_IDS_PER_QUERY, read_posts=read_posts, read_account=read_account)

@@ -1,0 +1,68 @@
+"""X's numbers: tweet lookup for posts (100 ids a call), users/me public_metrics for the account.
+
+Reading posts is what X's access tiers restrict: the answers tell "reads refused" from "reads work" (not which
+paid plan allows them), and the tier seen is recorded on the connection (social_connection.x_access_tier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostReading, settled
+from azmth_pipelines.integrations.x.client import MAX_IDS_PER_READ, XClient
+from azmth_pipelines.metrics.mapping import from_x
+
+if TYPE_CHECKING:
+    from azmth_pipelines.metrics.credentials import Credential
+    from azmth_pipelines.metrics.targets import Target
+
+X_TIER_FREE = "free"  # 403 client-forbidden: the access level is write-only
+X_TIER_CAPPED = "usage_capped"  # the monthly read cap is spent
+X_TIER_READS = "read_access"  # Basic, Pro, Enterprise or pay-per-use
+
+
+async def read_posts(reading: PostReading, client: XClient, credential: Credential, targets: Sequence[Target]) -> None:
+    token = credential.token or ""
+    ids = [t.remote_id for t in targets]
+    read = await settled(reading, targets, reading.call(lambda: client.tweets(token, ids)))
+    if read is None:
+        return
+    if read.unavailable is not None:
+        reading.access_tier(credential, X_TIER_CAPPED if read.unavailable.kind == "usage-capped" else X_TIER_FREE)
+        message = f"X access level does not include reading posts ({read.unavailable.kind})"
+        for target in targets:
+            reading.problem(target, "tier", message)
+        return
+    if credential.x_access_tier != X_TIER_READS:
+        reading.access_tier(credential, X_TIER_READS)
+    captured_at = reading.clock()
+    by_id = {tweet.id: tweet for tweet in read.tweets}
+    errors = {error.resource_id: error for error in read.errors if error.resource_id}
+    for target in targets:
+        tweet = by_id.get(target.remote_id)
+        if tweet is not None:
+            reading.snapshot(target, from_x(tweet), captured_at)
+            continue
+        refusal = errors.get(target.remote_id)
+        kind = "not_found" if refusal is None or refusal.kind == "resource-not-found" else "error"
+        detail = refusal.detail if refusal is not None else "X did not return the post"
+        reading.problem(target, kind, detail)
+
+
+async def read_account(call: Call, client: XClient, credential: Credential) -> dict[str, Any]:
+    """users/me public_metrics: followers daily on every tier. X's user `like_count` counts likes the account
+    gave, not received, so total_likes is None."""
+    token = credential.token or ""
+    user = await call(lambda: client.me(token))
+    m = user.metrics
+    return {
+        "followers": m.followers_count,
+        "following": m.following_count,
+        "post_count": m.tweet_count,
+        "total_likes": None,
+        "raw": {"public_metrics": m.__dict__},
+    }
+
+
+READERS = MetricsReaders(batch=MAX_IDS_PER_READ, read_posts=read_posts, read_account=read_account)
