@@ -14,10 +14,25 @@ from azmth_pipelines.assets.metrics import (
 from azmth_pipelines.assets.releases import release_rollup
 from azmth_pipelines.ops.lifecycle import purge_job
 from azmth_pipelines.ops.publish import publish_job
+from azmth_pipelines.resources.apps import AppCredentialsResource
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.resources.platforms import platform_resources
+from azmth_pipelines.resources.media import MediaStoreResource
+from azmth_pipelines.resources.platforms import PlatformApisResource
+from azmth_pipelines.resources.token_cipher import TokenCipherResource
 from azmth_pipelines.schedules import all_schedules
 from azmth_pipelines.sensors import all_sensors
+
+
+def code_location_resources(database: DatabaseResource | None = None) -> dict[str, dg.ConfigurableResource]:
+    """Every resource the ops, assets, schedules and sensors take, by key; each defaults to the environment."""
+    return {
+        "database": database or DatabaseResource(),
+        "platform_apis": PlatformApisResource(),
+        "app_credentials": AppCredentialsResource.from_environment(),
+        "media_store": MediaStoreResource(),
+        "token_cipher": TokenCipherResource(),
+    }
+
 
 defs = dg.Definitions(
     assets=[social_post_metrics, account_metrics_snapshot, release_rollup],
@@ -32,7 +47,7 @@ defs = dg.Definitions(
     ],
     schedules=all_schedules(),
     sensors=all_sensors(),
-    resources={"database": DatabaseResource(), **platform_resources()},
+    resources=code_location_resources(),
 )
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from azmth_pipelines.config import settings
+from azmth_pipelines.errors import ArtistFixableError, ConfigurationError
 
 
-class TokenDecryptionError(Exception):
+class TokenDecryptionError(ArtistFixableError):
     """A stored token no key can open: the key was lost or rotated out; the artist must reconnect."""
 
 
@@ -33,7 +34,7 @@ def configured_keys() -> list[str]:
     raw = current.secret_key or _local_key_file(current.home)
     keys = [k.strip() for k in raw.split(",") if k.strip()]
     if not keys:
-        raise ValueError("AZMTH_SECRET_KEY is set but holds no key")
+        raise ConfigurationError("AZMTH_SECRET_KEY is set but holds no key")
     return keys
 
 

@@ -8,7 +8,6 @@ https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-lon
 """
 
 import re
-import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -17,16 +16,14 @@ from starlette.routing import BaseRoute
 
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import MediaProbe
-from azmth_sandbox.common import authorizing_account, bearer, redirect_with
+from azmth_sandbox.common import bearer
 from azmth_sandbox.errors import JSONBody, meta_error, meta_object_missing
 from azmth_sandbox.media import FetchFailed
 from azmth_sandbox.meta import MetaGraph, graph_time, requested_fields, unsupported_metric
 from azmth_sandbox.metrics import follower_count, post_metrics
-from azmth_sandbox.routing import endpoint
-from azmth_sandbox.state import Account, AuthCode, Container, Post, Token
+from azmth_sandbox.state import Account, Container, Post, Token
 
 PLATFORM = "instagram"
-_VERSION = re.compile(r"^v\d+\.\d+$")
 IMAGE_MAX_BYTES = 8 * 1024 * 1024
 FORMAT_ERROR = "Error: Media upload has failed with error code 2207026"
 DOWNLOAD_ERROR = "Error: Media download has failed with error code 2207052"
@@ -116,13 +113,17 @@ class InstagramApi(MetaGraph):
     platform = PLATFORM
     publish_scope = "instagram_content_publish"
     insights_scope = "instagram_manage_insights"
+    token_prefix = "EAA"
+    redirect_refused = "Can't load URL: The domain of this URL isn't included in the app's domains."
+    denial = {
+        "error": "access_denied",
+        "error_code": "200",
+        "error_description": "Permissions error",
+        "error_reason": "user_denied",
+    }
 
     def routes(self) -> dict[str, list[BaseRoute]]:
-        s = self.state
-
-        def r(group: Any, path: str, handler: Any, methods: list[str]) -> BaseRoute:
-            return endpoint(s, PLATFORM, group, path, handler, methods)
-
+        r = self.route
         return {
             "/instagram/{version}": [
                 r("oauth", "/oauth/access_token", self.access_token, ["GET", "POST"]),
@@ -144,16 +145,6 @@ class InstagramApi(MetaGraph):
     def default_processing_error(self) -> str:
         return FORMAT_ERROR
 
-    def _version(self, request: Request) -> None:
-        if not _VERSION.match(request.path_params.get("version", "")):
-            raise meta_error(2500, "Unknown path components: /" + request.path_params.get("version", ""))
-
-    async def _auth(self, request: Request) -> tuple[dict[str, str], Token, Account]:
-        self._version(request)
-        params = await self.params(request)
-        token, account = self.authenticate(request, params)
-        return params, token, account
-
     def _ig_user(self, account: Account, node: str, *, method: str = "GET") -> None:
         if node not in (account.remote_id, "me") or not account.has_ig_business_account:
             raise meta_object_missing(node, method=method)
@@ -169,7 +160,7 @@ class InstagramApi(MetaGraph):
         return token
 
     async def me_accounts(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self.require_scope(token, "pages_show_list")
         fields = requested_fields(params, "id,name,access_token,category,tasks")
         page: dict[str, Any] = {
@@ -185,7 +176,7 @@ class InstagramApi(MetaGraph):
         return self.ok({"data": [row], "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}}, account)
 
     async def node(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         node = request.path_params["node"]
         fields = requested_fields(params)
         if node == "me" or node == account.fb_user_id:
@@ -204,7 +195,7 @@ class InstagramApi(MetaGraph):
             return self.ok(self._container_fields(container, fields), account)
         post = self.state.post(PLATFORM, node)
         if post is not None and post.account_id == account.id:
-            return self.ok(self._media_fields(post, fields), account)
+            return self.ok(self.media_fields(post, fields), account)
         raise meta_object_missing(node)
 
     def _user_fields(self, account: Account, fields: list[str]) -> dict[str, Any]:
@@ -249,7 +240,7 @@ class InstagramApi(MetaGraph):
             }
         return {f: values[f] for f in fields if f in values} | {"id": container.id}
 
-    def _media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
+    def media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
         unknown = [f for f in fields if f not in MEDIA_FIELDS]
         if unknown:
             raise meta_error(100, f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (IGMedia)")
@@ -276,17 +267,15 @@ class InstagramApi(MetaGraph):
         return {f: values[f] for f in fields} | {"id": values["id"]}
 
     async def list_media(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         self._ig_user(account, request.path_params["node"])
-        fields = requested_fields(params)
-        limit = min(int(params.get("limit", "25") or 25), 100)
-        posts = [p for p in reversed(self.state.account_posts(account.id)) if p.product_type != "STORY"][:limit]
-        return self.ok({"data": [self._media_fields(p, fields) for p in posts]}, account)
+        posts = [p for p in reversed(self.state.account_posts(account.id)) if p.product_type != "STORY"]
+        return self.media_page(account, params, posts)
 
     # containers -------------------------------------------------------------------------------------------
 
     async def create_container(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self._ig_user(account, request.path_params["node"], method="POST")
         self.require_scope(token, self.publish_scope)
         media_type = (params.get("media_type") or "").upper()
@@ -321,17 +310,7 @@ class InstagramApi(MetaGraph):
         video_url = params.get("video_url")
         resumable = params.get("upload_type") == "resumable"
         if media_type == "CAROUSEL":
-            children = self.carousel_children(account, params.get("children", ""), max_items=10)
-            container = self.new_container(
-                account,
-                media_type="CAROUSEL",
-                text=caption,
-                media_urls=[],
-                children=[c.id for c in children],
-                params=params,
-            )
-            container.job.done = True
-            return self.ok({"id": container.id}, account)
+            return self.carousel_answer(account, params, text=caption, max_items=10)
         if media_type in ("REELS", "VIDEO") or (media_type == "STORIES" and (video_url or resumable)):
             if not video_url and not resumable:
                 raise meta_error(100, "(#100) The parameter video_url is required")
@@ -470,7 +449,7 @@ class InstagramApi(MetaGraph):
         return FORMAT_ERROR if any(problems) else None
 
     async def rupload(self, request: Request) -> Response:
-        self._version(request)
+        self.check_version(request)
         token = self.state.token(bearer(request, "oauth"))
         container = self.state.containers.get(request.path_params["container_id"])
         if token is None or token.revoked or token.expired(self.state.now()) or token.platform != PLATFORM:
@@ -540,13 +519,10 @@ class InstagramApi(MetaGraph):
     # publishing -----------------------------------------------------------------------------------------
 
     async def media_publish(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self._ig_user(account, request.path_params["node"], method="POST")
         self.require_scope(token, self.publish_scope)
-        creation_id = params.get("creation_id")
-        if not creation_id:
-            raise meta_error(100, "(#100) The parameter creation_id is required")
-        container = self.own_container(account, creation_id, method="POST")
+        container = self.container_to_publish(account, params)
         if container.is_carousel_item:
             raise meta_error(100, "(#100) Carousel items cannot be published on their own.")
         self.check_publishable(container)
@@ -559,25 +535,20 @@ class InstagramApi(MetaGraph):
         return self.ok({"id": post.remote_id}, account)
 
     async def publishing_limit(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         self._ig_user(account, request.path_params["node"])
         fields = requested_fields(params, "quota_usage")
         return self.ok({"data": [self.quota_payload(account, fields)]}, account)
 
     async def insights(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         node = request.path_params["node"]
         self.require_scope(token, self.insights_scope)
         names = self.metric_names(params)
         if node == account.remote_id:
             return self.ok({"data": self._account_insights(account, names)}, account)
-        post = self.state.post(PLATFORM, node)
-        if post is None or post.account_id != account.id:
-            raise meta_object_missing(node)
-        allowed = INSIGHTS.get(post.product_type, INSIGHTS["FEED"])
-        for name in names:
-            if name not in allowed:
-                raise unsupported_metric(name, allowed)
+        post = self.own_post(account, node)
+        self.check_metrics(names, INSIGHTS.get(post.product_type, INSIGHTS["FEED"]))
         m = post_metrics(self.state.config.seed, PLATFORM, post.remote_id, post.published_at, self.state.now())
         values = {
             "views": m["views"],
@@ -638,42 +609,8 @@ class InstagramApi(MetaGraph):
 
     # Facebook Login ---------------------------------------------------------------------------------------
 
-    async def dialog(self, request: Request) -> Response:
-        q = request.query_params
-        app = self.state.apps.get(q.get("client_id", ""))
-        redirect_uri = q.get("redirect_uri", "")
-        if app is None or app.platform != PLATFORM:
-            raise meta_error(101, "Error validating application. Invalid application ID.")
-        if not app.redirect_allowed(redirect_uri):
-            raise meta_error(191, "Can't load URL: The domain of this URL isn't included in the app's domains.")
-        account, choice = authorizing_account(self.state, PLATFORM)
-        if account is None or choice.get("decision") == "deny":
-            return redirect_with(
-                redirect_uri,
-                {
-                    "error": "access_denied",
-                    "error_code": "200",
-                    "error_description": "Permissions error",
-                    "error_reason": "user_denied",
-                    "state": q.get("state"),
-                },
-            )
-        requested = {s.strip() for s in q.get("scope", "").split(",") if s.strip()}
-        granted = requested & set(choice.get("granted_scopes") or account.scopes)
-        code = AuthCode(
-            code=secrets.token_urlsafe(48),
-            platform=PLATFORM,
-            client_id=app.client_id,
-            account_id=account.id,
-            redirect_uri=redirect_uri,
-            scopes=frozenset(granted),
-            expires_at=self.state.now() + self.state.config.lifetimes.oauth_code_s,
-        )
-        self.state.codes[code.code] = code
-        return redirect_with(redirect_uri, {"code": code.code, "state": q.get("state")})
-
     async def access_token(self, request: Request) -> Response:
-        self._version(request)
+        self.check_version(request)
         params = await self.params(request)
         app = self.state.apps.get(params.get("client_id", ""))
         if app is None or app.platform != PLATFORM:
@@ -687,43 +624,14 @@ class InstagramApi(MetaGraph):
             if short is None or short.platform != PLATFORM or short.revoked or short.expired(now):
                 # Expired tokens cannot be exchanged (get-long-lived).
                 raise meta_error(190, "Error validating access token: Session has expired.", subcode=463)
-            account = self.state.accounts[short.account_id]
-            token = self.state.issue_token(
-                account,
-                client_id=app.client_id,
-                scopes=short.scopes,
-                lifetime_s=lifetimes.meta_long_lived_s,
-                long_lived=True,
-                prefix="EAA",
-            )
-            return JSONBody(
-                {
-                    "access_token": token.value,
-                    "token_type": "bearer",
-                    "expires_in": lifetimes.meta_long_lived_s,
-                }
-            )
-        with self.state.lock:
-            code = self.state.codes.get(params.get("code", ""))
-            if code is None or code.platform != PLATFORM or code.client_id != app.client_id:
-                raise meta_error(100, "Invalid verification code format.", subcode=36007)
-            if code.used or self.state.now() >= code.expires_at:
-                raise meta_error(100, "This authorization code has been used.", subcode=36009)
-            if params.get("redirect_uri") != code.redirect_uri:
-                raise meta_error(
-                    100,
-                    "Error validating verification code. Please make sure your redirect_uri "
-                    "is identical to the one you used in the OAuth dialog request",
-                    subcode=36008,
-                )
-            code.used = True
-        account = self.state.accounts[code.account_id]
+            return self.long_lived_answer(short, client_id=app.client_id)
+        code, account = self.redeem_code(app, params)
         token = self.state.issue_token(
             account,
             client_id=app.client_id,
             scopes=code.scopes,
             lifetime_s=lifetimes.meta_short_lived_s,
-            prefix="EAA",
+            prefix=self.token_prefix,
         )
         return JSONBody(
             {"access_token": token.value, "token_type": "bearer", "expires_in": lifetimes.meta_short_lived_s}

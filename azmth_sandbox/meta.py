@@ -1,23 +1,35 @@
-"""What Instagram (graph.facebook.com) and Threads (graph.threads.net) share: Graph-style parameters and token
-checks, media containers that process asynchronously then publish against a rolling 24 h quota, and the
-insights row shape. instagram.py and threads.py add each platform's media rules and edges.
+"""What Instagram (graph.facebook.com) and Threads (graph.threads.net) share: versioned paths, Graph-style
+parameters and token checks, the login dialog and the code and long-lived token exchanges, media containers
+(carousels included) that process asynchronously then publish against a rolling 24 h quota, media lists and
+the insights row shape. instagram.py and threads.py add each platform's media rules, edges and token details.
 
 Sources: https://developers.facebook.com/docs/instagram-platform/content-publishing and its ig-user/media,
 ig-user/media_publish and ig-user/content_publishing_limit references, https://developers.facebook.com/docs/graph-api/guides/error-handling,
-https://developers.facebook.com/docs/threads/posts and https://developers.facebook.com/docs/threads/insights.
+https://developers.facebook.com/docs/threads/posts and https://developers.facebook.com/docs/threads/insights;
+for the dialog and tokens https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow,
+https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived,
+https://developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions and
+https://developers.facebook.com/docs/threads/get-started/long-lived-tokens.
 """
 
 import json
+import re
+import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
-from azmth_sandbox.common import bearer, form_or_query, new_job, start_job
+from azmth_sandbox.common import authorizing_account, bearer, form_or_query, new_job, redirect_with, start_job
 from azmth_sandbox.config import DAY
 from azmth_sandbox.errors import JSONBody, PlatformError, meta_error, meta_object_missing
-from azmth_sandbox.state import Account, Container, Post, SandboxState, Token
+from azmth_sandbox.routing import Handler, endpoint
+from azmth_sandbox.state import Account, App, AuthCode, Container, Post, SandboxState, Token
+
+# Graph paths start with the API version, e.g. /v25.0/... (Instagram) or /v1.0/... (Threads).
+_VERSION = re.compile(r"^v\d+\.\d+$")
 
 
 def graph_time(ts: float) -> str:
@@ -30,20 +42,47 @@ def requested_fields(params: dict[str, str], default: str = "id") -> list[str]:
 
 
 class MetaGraph:
-    """Base for the two Meta platforms. Subclasses set `platform`, `quota_total()` and media checks."""
+    """Base for the two Meta platforms. Subclasses set the class attributes below, `quota_total()`,
+    `default_processing_error()`, `media_fields()` and their media checks."""
 
     platform = ""
     publish_scope = ""
     insights_scope = ""
+    # The permission every call needs ("" = none beyond a valid token).
+    basic_scope = ""
+    # How the platform's user tokens start (EAA... on Facebook Login, THQ... on Threads).
+    token_prefix = ""
+    # The login dialog's words for a redirect_uri the app did not register (error 191).
+    redirect_refused = ""
+    # The login dialog's redirect when the user declines, before `state`.
+    denial: ClassVar[dict[str, str]] = {}
+    # Scopes the login dialog knows; others are refused with invalid_scope. None: unknown scopes are ignored.
+    known_scopes: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self._usage: dict[tuple[str, int], int] = {}
 
+    def route(self, group: str, path: str, handler: Handler, methods: list[str]) -> BaseRoute:
+        return endpoint(self.state, self.platform, group, path, handler, methods)
+
     # parameters and tokens -----------------------------------------------------------------------------
 
     async def params(self, request: Request) -> dict[str, str]:
         return await form_or_query(request)
+
+    @staticmethod
+    def check_version(request: Request) -> None:
+        if not _VERSION.match(request.path_params.get("version", "")):
+            raise meta_error(2500, "Unknown path components: /" + request.path_params.get("version", ""))
+
+    async def authenticated(self, request: Request) -> tuple[dict[str, str], Token, Account]:
+        """A versioned Graph call: its parameters, token and account, once the token passes."""
+        self.check_version(request)
+        params = await self.params(request)
+        token, account = self.authenticate(request, params)
+        self.require_scope(token, self.basic_scope)
+        return params, token, account
 
     def authenticate(self, request: Request, params: dict[str, str]) -> tuple[Token, Account]:
         value = params.get("access_token") or bearer(request) or bearer(request, "oauth")
@@ -114,6 +153,74 @@ class MetaGraph:
             raise meta_object_missing(container_id, method=method)
         return container
 
+    def own_post(self, account: Account, post_id: str) -> Post:
+        post = self.state.post(self.platform, post_id)
+        if post is None or post.account_id != account.id:
+            raise meta_object_missing(post_id)
+        return post
+
+    # login dialog and token exchanges --------------------------------------------------------------------
+
+    async def dialog(self, request: Request) -> Response:
+        """The login dialog: consent (or the admin's choice of it), then a redirect with a one-time code."""
+        q = request.query_params
+        app = self.state.apps.get(q.get("client_id", ""))
+        redirect_uri = q.get("redirect_uri", "")
+        if app is None or app.platform != self.platform:
+            raise meta_error(101, "Error validating application. Invalid application ID.")
+        if not app.redirect_allowed(redirect_uri):
+            raise meta_error(191, self.redirect_refused)
+        account, choice = authorizing_account(self.state, self.platform)
+        if account is None or choice.get("decision") == "deny":
+            return redirect_with(redirect_uri, {**self.denial, "state": q.get("state")})
+        requested = {s.strip() for s in q.get("scope", "").split(",") if s.strip()}
+        if self.known_scopes is not None and requested - self.known_scopes:
+            return redirect_with(redirect_uri, {"error": "invalid_scope", "state": q.get("state")})
+        granted = requested & set(choice.get("granted_scopes") or account.scopes)
+        code = AuthCode(
+            code=secrets.token_urlsafe(48),
+            platform=self.platform,
+            client_id=app.client_id,
+            account_id=account.id,
+            redirect_uri=redirect_uri,
+            scopes=frozenset(granted),
+            expires_at=self.state.now() + self.state.config.lifetimes.oauth_code_s,
+        )
+        self.state.codes[code.code] = code
+        return redirect_with(redirect_uri, {"code": code.code, "state": q.get("state")})
+
+    def redeem_code(self, app: App, params: dict[str, str]) -> tuple[AuthCode, Account]:
+        """Spend the dialog's code: once, before it expires, with the redirect_uri the dialog was given."""
+        with self.state.lock:
+            code = self.state.codes.get(params.get("code", ""))
+            if code is None or code.platform != self.platform or code.client_id != app.client_id:
+                raise meta_error(100, "Invalid verification code format.", subcode=36007)
+            if code.used or self.state.now() >= code.expires_at:
+                raise meta_error(100, "This authorization code has been used.", subcode=36009)
+            if params.get("redirect_uri") != code.redirect_uri:
+                raise meta_error(
+                    100,
+                    "Error validating verification code. Please make sure your redirect_uri "
+                    "is identical to the one you used in the OAuth dialog request",
+                    subcode=36008,
+                )
+            code.used = True
+        return code, self.state.accounts[code.account_id]
+
+    def long_lived_answer(self, source: Token, *, client_id: str) -> Response:
+        """A new long-lived token (about 60 days) with the scopes of `source`."""
+        lifetime = self.state.config.lifetimes.meta_long_lived_s
+        account = self.state.accounts[source.account_id]
+        token = self.state.issue_token(
+            account,
+            client_id=client_id,
+            scopes=source.scopes,
+            lifetime_s=lifetime,
+            long_lived=True,
+            prefix=self.token_prefix,
+        )
+        return JSONBody({"access_token": token.value, "token_type": "bearer", "expires_in": lifetime})
+
     # containers ------------------------------------------------------------------------------------------
 
     def container_status(self, container: Container) -> tuple[str, str | None]:
@@ -179,6 +286,20 @@ class MetaGraph:
     def default_processing_error(self) -> str:
         raise NotImplementedError
 
+    def carousel_answer(self, account: Account, params: dict[str, Any], *, text: str, max_items: int) -> Response:
+        """A carousel container: ready as soon as it is made, since its children carry the media."""
+        children = self.carousel_children(account, params.get("children", ""), max_items=max_items)
+        container = self.new_container(
+            account,
+            media_type="CAROUSEL",
+            text=text,
+            media_urls=[],
+            children=[c.id for c in children],
+            params=params,
+        )
+        container.job.done = True
+        return self.ok({"id": container.id}, account)
+
     def carousel_children(self, account: Account, raw: str, *, max_items: int) -> list[Container]:
         ids = [c.strip() for c in raw.split(",") if c.strip()]
         if not 2 <= len(ids) <= max_items:
@@ -218,6 +339,12 @@ class MetaGraph:
                 user_title="Max posts reached",
                 user_msg="You have reached the maximum number of posts allowed in a 24-hour period.",
             )
+
+    def container_to_publish(self, account: Account, params: dict[str, str]) -> Container:
+        creation_id = params.get("creation_id")
+        if not creation_id:
+            raise meta_error(100, "(#100) The parameter creation_id is required")
+        return self.own_container(account, creation_id, method="POST")
 
     def check_publishable(self, container: Container) -> None:
         status, _ = self.container_status(container)
@@ -277,6 +404,17 @@ class MetaGraph:
             )
         )
 
+    # reads ---------------------------------------------------------------------------------------------------
+
+    def media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def media_page(self, account: Account, params: dict[str, str], posts: list[Post]) -> Response:
+        """One page of the account's media, newest first (`posts` is already in that order)."""
+        fields = requested_fields(params)
+        limit = min(int(params.get("limit", "25") or 25), 100)
+        return self.ok({"data": [self.media_fields(p, fields) for p in posts[:limit]]}, account)
+
     # insights ----------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -296,6 +434,13 @@ class MetaGraph:
         if not names:
             raise meta_error(100, "(#100) The parameter metric is required")
         return names
+
+    @staticmethod
+    def check_metrics(names: list[str], allowed: list[str]) -> None:
+        """The first requested metric outside `allowed` is refused."""
+        for name in names:
+            if name not in allowed:
+                raise unsupported_metric(name, allowed)
 
 
 def unsupported_metric(name: str, allowed: list[str]) -> PlatformError:

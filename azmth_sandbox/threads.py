@@ -6,7 +6,6 @@ Sources: https://developers.facebook.com/docs/threads/get-started (tokens, long-
 https://developers.facebook.com/docs/threads/insights.
 """
 
-import re
 import secrets
 from typing import Any
 
@@ -15,16 +14,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from azmth_pipelines.media.errors import MediaError
-from azmth_sandbox.common import authorizing_account, form_or_query, redirect_with
+from azmth_sandbox.common import form_or_query
 from azmth_sandbox.errors import JSONBody, meta_error, meta_object_missing
 from azmth_sandbox.media import FetchFailed
-from azmth_sandbox.meta import MetaGraph, graph_time, requested_fields, unsupported_metric
+from azmth_sandbox.meta import MetaGraph, graph_time, requested_fields
 from azmth_sandbox.metrics import follower_count, post_metrics
-from azmth_sandbox.routing import endpoint
-from azmth_sandbox.state import Account, AuthCode, Container, Post
+from azmth_sandbox.state import Account, Container, Post
 
 PLATFORM = "threads"
-_VERSION = re.compile(r"^v\d+\.\d+$")
 TEXT_LIMIT = 500
 MEDIA_INSIGHTS = ["views", "likes", "replies", "reposts", "quotes", "shares"]
 USER_INSIGHTS = ["views", "likes", "replies", "reposts", "quotes", "clicks", "followers_count"]
@@ -44,13 +41,15 @@ MEDIA_FIELDS = {
     "children",
 }
 USER_FIELDS = {"id", "username", "name", "threads_profile_picture_url", "threads_biography"}
-KNOWN_SCOPES = {
-    "threads_basic",
-    "threads_content_publish",
-    "threads_manage_insights",
-    "threads_read_replies",
-    "threads_manage_replies",
-}
+KNOWN_SCOPES = frozenset(
+    {
+        "threads_basic",
+        "threads_content_publish",
+        "threads_manage_insights",
+        "threads_read_replies",
+        "threads_manage_replies",
+    }
+)
 
 
 def text_length(text: str) -> int:
@@ -62,13 +61,14 @@ class ThreadsApi(MetaGraph):
     platform = PLATFORM
     publish_scope = "threads_content_publish"
     insights_scope = "threads_manage_insights"
+    basic_scope = "threads_basic"
+    token_prefix = "THQ"
+    redirect_refused = "Redirect URI is not whitelisted in the app's settings."
+    denial = {"error": "access_denied", "error_reason": "user_denied", "error_description": "Permissions error"}
+    known_scopes = KNOWN_SCOPES
 
     def routes(self) -> dict[str, list[BaseRoute]]:
-        s = self.state
-
-        def r(group: Any, path: str, handler: Any, methods: list[str]) -> BaseRoute:
-            return endpoint(s, PLATFORM, group, path, handler, methods)
-
+        r = self.route
         return {
             "/threads": [
                 r("oauth", "/oauth/access_token", self.code_exchange, ["POST", "GET"]),
@@ -82,7 +82,7 @@ class ThreadsApi(MetaGraph):
                 r("metrics", "/{version}/{node}/insights", self.media_insights, ["GET"]),
                 r("status", "/{version}/{node}", self.node, ["GET"]),
             ],
-            "/threads-www": [r("oauth", "/oauth/authorize", self.authorize, ["GET"])],
+            "/threads-www": [r("oauth", "/oauth/authorize", self.dialog, ["GET"])],
         }
 
     def quota_total(self) -> int | None:
@@ -91,14 +91,6 @@ class ThreadsApi(MetaGraph):
     def default_processing_error(self) -> str:
         return "UNKNOWN"
 
-    async def _auth(self, request: Request) -> tuple[dict[str, str], Any, Account]:
-        if not _VERSION.match(request.path_params.get("version", "")):
-            raise meta_error(2500, "Unknown path components: /" + request.path_params.get("version", ""))
-        params = await self.params(request)
-        token, account = self.authenticate(request, params)
-        self.require_scope(token, "threads_basic")
-        return params, token, account
-
     def _own_user(self, account: Account, node: str, *, method: str = "GET") -> None:
         if node not in ("me", account.remote_id):
             raise meta_object_missing(node, method=method)
@@ -106,7 +98,7 @@ class ThreadsApi(MetaGraph):
     # reads ----------------------------------------------------------------------------------------------
 
     async def node(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         node = request.path_params["node"]
         fields = requested_fields(params)
         if node in ("me", account.remote_id):
@@ -127,10 +119,10 @@ class ThreadsApi(MetaGraph):
             return self.ok({f: values[f] for f in fields if f in values} | {"id": container.id}, account)
         post = self.state.post(PLATFORM, node)
         if post is not None and post.account_id == account.id:
-            return self.ok(self._media_fields(post, fields), account)
+            return self.ok(self.media_fields(post, fields), account)
         raise meta_object_missing(node)
 
-    def _media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
+    def media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
         unknown = [f for f in fields if f not in MEDIA_FIELDS]
         if unknown:
             raise meta_error(100, f"(#100) Tried accessing nonexisting field ({unknown[0]})")
@@ -154,17 +146,14 @@ class ThreadsApi(MetaGraph):
         return {f: values[f] for f in fields} | {"id": values["id"]}
 
     async def list_threads(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         self._own_user(account, request.path_params["node"])
-        fields = requested_fields(params)
-        limit = min(int(params.get("limit", "25") or 25), 100)
-        posts = list(reversed(self.state.account_posts(account.id)))[:limit]
-        return self.ok({"data": [self._media_fields(p, fields) for p in posts]}, account)
+        return self.media_page(account, params, list(reversed(self.state.account_posts(account.id))))
 
     # containers ---------------------------------------------------------------------------------------------
 
     async def create_container(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self._own_user(account, request.path_params["node"], method="POST")
         self.require_scope(token, self.publish_scope)
         media_type = (params.get("media_type") or "").upper()
@@ -181,17 +170,7 @@ class ThreadsApi(MetaGraph):
         if media_type == "TEXT" and not text:
             raise meta_error(100, "(#100) Param text is required for TEXT posts")
         if media_type == "CAROUSEL":
-            children = self.carousel_children(account, params.get("children", ""), max_items=20)
-            container = self.new_container(
-                account,
-                media_type="CAROUSEL",
-                text=text,
-                media_urls=[],
-                children=[c.id for c in children],
-                params=params,
-            )
-            container.job.done = True
-            return self.ok({"id": container.id}, account)
+            return self.carousel_answer(account, params, text=text, max_items=20)
         url = params.get("image_url") if media_type == "IMAGE" else params.get("video_url")
         if media_type != "TEXT" and not url:
             field = "image_url" if media_type == "IMAGE" else "video_url"
@@ -240,13 +219,10 @@ class ThreadsApi(MetaGraph):
         return None
 
     async def threads_publish(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self._own_user(account, request.path_params["node"], method="POST")
         self.require_scope(token, self.publish_scope)
-        creation_id = params.get("creation_id")
-        if not creation_id:
-            raise meta_error(100, "(#100) The parameter creation_id is required")
-        container = self.own_container(account, creation_id, method="POST")
+        container = self.container_to_publish(account, params)
         self.check_publishable(container)
         self.check_quota(account)
         media_type = {"TEXT": "TEXT_POST", "CAROUSEL": "CAROUSEL_ALBUM"}.get(container.media_type, container.media_type)
@@ -255,7 +231,7 @@ class ThreadsApi(MetaGraph):
         return self.ok({"id": post.remote_id}, account)
 
     async def publishing_limit(self, request: Request) -> Response:
-        params, _, account = await self._auth(request)
+        params, _, account = await self.authenticated(request)
         self._own_user(account, request.path_params["node"])
         fields = requested_fields(params, "quota_usage,config")
         row = self.quota_payload(account, fields)
@@ -269,16 +245,11 @@ class ThreadsApi(MetaGraph):
     # insights ---------------------------------------------------------------------------------------------
 
     async def media_insights(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self.require_scope(token, self.insights_scope)
-        node = request.path_params["node"]
-        post = self.state.post(PLATFORM, node)
-        if post is None or post.account_id != account.id:
-            raise meta_object_missing(node)
+        post = self.own_post(account, request.path_params["node"])
         names = self.metric_names(params)
-        for name in names:
-            if name not in MEDIA_INSIGHTS:
-                raise unsupported_metric(name, MEDIA_INSIGHTS)
+        self.check_metrics(names, MEDIA_INSIGHTS)
         m = post_metrics(self.state.config.seed, PLATFORM, post.remote_id, post.published_at, self.state.now())
         values = {
             "views": m["views"],
@@ -292,10 +263,11 @@ class ThreadsApi(MetaGraph):
         return self.ok({"data": rows}, account)
 
     async def user_insights(self, request: Request) -> Response:
-        params, token, account = await self._auth(request)
+        params, token, account = await self.authenticated(request)
         self.require_scope(token, self.insights_scope)
         self._own_user(account, request.path_params["node"])
         names = self.metric_names(params)
+        self.check_metrics(names, USER_INSIGHTS)
         now = self.state.now()
         seed = self.state.config.seed
         totals = {"views": 0, "likes": 0, "replies": 0, "reposts": 0, "quotes": 0, "clicks": 0}
@@ -309,8 +281,6 @@ class ThreadsApi(MetaGraph):
             totals["clicks"] += m["link_clicks"]
         rows = []
         for name in names:
-            if name not in USER_INSIGHTS:
-                raise unsupported_metric(name, USER_INSIGHTS)
             row: dict[str, Any] = {
                 "name": name,
                 "period": "day",
@@ -334,41 +304,6 @@ class ThreadsApi(MetaGraph):
 
     # OAuth ------------------------------------------------------------------------------------------------
 
-    async def authorize(self, request: Request) -> Response:
-        q = request.query_params
-        app = self.state.apps.get(q.get("client_id", ""))
-        redirect_uri = q.get("redirect_uri", "")
-        if app is None or app.platform != PLATFORM:
-            raise meta_error(101, "Error validating application. Invalid application ID.")
-        if not app.redirect_allowed(redirect_uri):
-            raise meta_error(191, "Redirect URI is not whitelisted in the app's settings.")
-        account, choice = authorizing_account(self.state, PLATFORM)
-        if account is None or choice.get("decision") == "deny":
-            return redirect_with(
-                redirect_uri,
-                {
-                    "error": "access_denied",
-                    "error_reason": "user_denied",
-                    "error_description": "Permissions error",
-                    "state": q.get("state"),
-                },
-            )
-        requested = {s.strip() for s in q.get("scope", "").split(",") if s.strip()}
-        if requested - KNOWN_SCOPES:
-            return redirect_with(redirect_uri, {"error": "invalid_scope", "state": q.get("state")})
-        granted = requested & set(choice.get("granted_scopes") or account.scopes)
-        code = AuthCode(
-            code=secrets.token_urlsafe(48),
-            platform=PLATFORM,
-            client_id=app.client_id,
-            account_id=account.id,
-            redirect_uri=redirect_uri,
-            scopes=frozenset(granted),
-            expires_at=self.state.now() + self.state.config.lifetimes.oauth_code_s,
-        )
-        self.state.codes[code.code] = code
-        return redirect_with(redirect_uri, {"code": code.code, "state": q.get("state")})
-
     async def code_exchange(self, request: Request) -> Response:
         params = await form_or_query(request)
         app = self.state.apps.get(params.get("client_id", ""))
@@ -378,27 +313,13 @@ class ThreadsApi(MetaGraph):
             return JSONBody({"access_token": f"TH|{app.client_id}|{secrets.token_urlsafe(16)}", "token_type": "bearer"})
         if params.get("grant_type") != "authorization_code":
             raise meta_error(100, "(#100) Unsupported grant_type")
-        with self.state.lock:
-            code = self.state.codes.get(params.get("code", ""))
-            if code is None or code.platform != PLATFORM or code.client_id != app.client_id:
-                raise meta_error(100, "Invalid verification code format.", subcode=36007)
-            if code.used or self.state.now() >= code.expires_at:
-                raise meta_error(100, "This authorization code has been used.", subcode=36009)
-            if params.get("redirect_uri") != code.redirect_uri:
-                raise meta_error(
-                    100,
-                    "Error validating verification code. Please make sure your redirect_uri "
-                    "is identical to the one you used in the OAuth dialog request",
-                    subcode=36008,
-                )
-            code.used = True
-        account = self.state.accounts[code.account_id]
+        code, account = self.redeem_code(app, params)
         token = self.state.issue_token(
             account,
             client_id=app.client_id,
             scopes=code.scopes,
             lifetime_s=self.state.config.lifetimes.threads_short_lived_s,
-            prefix="THQ",
+            prefix=self.token_prefix,
         )
         # user_id is a JSON number here, unlike every other Meta id (the code exchange in
         # threads/get-started/get-access-tokens-and-permissions).
@@ -421,17 +342,7 @@ class ThreadsApi(MetaGraph):
         app = self.state.apps.get(token.client_id)
         if app is None or request.query_params.get("client_secret") != app.client_secret:
             raise meta_error(1, "Error validating client secret.")
-        lifetime = self.state.config.lifetimes.meta_long_lived_s
-        account = self.state.accounts[token.account_id]
-        new = self.state.issue_token(
-            account,
-            client_id=token.client_id,
-            scopes=token.scopes,
-            lifetime_s=lifetime,
-            long_lived=True,
-            prefix="THQ",
-        )
-        return JSONBody({"access_token": new.value, "token_type": "bearer", "expires_in": lifetime})
+        return self.long_lived_answer(token, client_id=token.client_id)
 
     async def refresh(self, request: Request) -> Response:
         token = self._token_param(request, "th_refresh_token")
@@ -442,14 +353,4 @@ class ThreadsApi(MetaGraph):
                 "Error validating access token: the token must be long-lived and at least "
                 "24 hours old to be refreshed.",
             )
-        lifetime = self.state.config.lifetimes.meta_long_lived_s
-        account = self.state.accounts[token.account_id]
-        new = self.state.issue_token(
-            account,
-            client_id=token.client_id,
-            scopes=token.scopes,
-            lifetime_s=lifetime,
-            long_lived=True,
-            prefix="THQ",
-        )
-        return JSONBody({"access_token": new.value, "token_type": "bearer", "expires_in": lifetime})
+        return self.long_lived_answer(token, client_id=token.client_id)

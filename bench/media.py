@@ -16,11 +16,11 @@ from pathlib import Path
 import ffmpeg
 from PIL import Image
 
+from azmth_pipelines.integrations.instagram.silent_audio import mux_silent_audio
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.ffmpeg_tool import run_ffmpeg
 from azmth_pipelines.media.probe import probe_file
 from azmth_pipelines.media.samples import make_image, make_video
-from azmth_pipelines.media.silent_audio import mux_silent_audio
 
 GOAL = 1.3
 

@@ -94,10 +94,7 @@ def _publishers_alone(sandbox, image: Path, posts: int, processes: int) -> float
 
 def _publish_alone(base_url: str, image: Path, posts: int, tag: str, start) -> None:  # type: ignore[no-untyped-def]
     from azmth_pipelines.domain.post_options import effective
-    from azmth_pipelines.integrations.instagram.client import InstagramClient
-    from azmth_pipelines.integrations.threads.client import ThreadsClient
-    from azmth_pipelines.integrations.tiktok.client import TikTokClient
-    from azmth_pipelines.integrations.x.client import XClient
+    from azmth_pipelines.integrations.registry import integration
     from azmth_pipelines.media.store import MediaStore
     from azmth_pipelines.publishing.job import JobMedia, PublishJob
     from azmth_pipelines.publishing.publishers import build_publishers
@@ -132,12 +129,7 @@ def _publish_alone(base_url: str, image: Path, posts: int, tag: str, start) -> N
         return None
 
     async def run() -> None:
-        clients = {
-            Platform.TIKTOK: TikTokClient(None),
-            Platform.INSTAGRAM: InstagramClient(None),
-            Platform.THREADS: ThreadsClient(None),
-            Platform.X: XClient(None),
-        }
+        clients = {platform: integration(platform).client(None) for platform in Platform}
         publishers = build_publishers(clients, MediaStore.from_settings())
         platform_slots = {p: asyncio.Semaphore(64) for p in Platform}
         account_slots = {key: asyncio.Semaphore(4) for key in accounts}

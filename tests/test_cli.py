@@ -7,9 +7,14 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from azmth_pipelines.cli import metrics as cli_metrics
 from azmth_pipelines.cli.main import app
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset, Release
+from azmth_pipelines.domain.errors import ValidationError
+from azmth_pipelines.errors import AzmthError, ConfigurationError
+from azmth_pipelines.integrations.common.errors import AuthError, PermanentError
+from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.samples import make_image
 
 runner = CliRunner()
@@ -96,6 +101,49 @@ def test_a_bad_upc_exits_non_zero_names_the_rule_and_writes_nothing(database_url
 def test_unknown_post_is_a_clear_error(database_url: str) -> None:
     code, _, err = azmth("post", "show", "42")
     assert code == 1 and "post 42 not found" in err
+
+
+def test_refreshing_an_unknown_connection_is_a_clear_error(database_url: str) -> None:
+    code, _, err = azmth("connections", "refresh", "--connection", "42")
+    assert code == 1 and "connection 42 not found" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValidationError("upc", "UPC 123456789013: check digit should be 2"),
+        AuthError("the access token has expired", platform="x", http_status=401),
+        PermanentError("the video is too long", platform="tiktok", http_status=400, code="invalid_params"),
+        MediaError("The file is not a picture or a video we can read."),
+        ConfigurationError("AZMTH_THREADS_CLIENT_ID is not set"),
+    ],
+    ids=["artist-fixable", "reconnect", "platform", "media", "configuration"],
+)
+def test_every_kind_of_error_is_one_line_on_stderr_and_exit_code_1(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, error: AzmthError
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(cli_metrics, "refresh_post_metrics", refuse)
+    code, out, err = azmth("metrics", "refresh", "1")
+    assert (code, out, err) == (1, "", f"error: {error}\n")
+
+
+def test_a_csv_without_the_needed_columns_is_a_one_line_error(database_url: str, tmp_path: Path) -> None:
+    report = tmp_path / "streams.csv"
+    report.write_text("isrc,date,streams\nUSRC17607839,2026-12-01,10\n")
+    code, _, err = azmth("release", "import-streams", str(report))
+    assert code == 1
+    assert err.startswith(f"error: {report}: missing column(s)") and err.count("\n") == 1
+
+
+def test_a_secret_key_setting_without_a_key_is_a_one_line_error(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZMTH_SECRET_KEY", " , ")
+    code, _, err = azmth("keys", "rotate")
+    assert (code, err) == (1, "error: AZMTH_SECRET_KEY is set but holds no key\n")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The hourly token refresh: a job with one op, and its schedule. Thin wiring over azmth_pipelines.connections.
 
-definitions.py and schedules.py wire in `refresh_connections_job` and `refresh_connections_schedule`; the op needs
-the `database` resource only (app credentials come from the AZMTH_*_CLIENT_* / *_APP_* variables).
+definitions.py and schedules.py wire in `refresh_connections_job` and `refresh_connections_schedule`; the op takes
+the `database`, `app_credentials` (our app on each platform, bound to the AZMTH_*_CLIENT_* / *_APP_* variables)
+and `token_cipher` resources.
 """
 
 import asyncio
@@ -10,9 +11,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from azmth_pipelines.connections import RefreshOutcome, refresh_due_connections
+from azmth_pipelines.connections.refresh import RefreshOutcome, refresh_due_connections
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.resources.apps import AppCredentialsResource
 from azmth_pipelines.resources.database import DatabaseResource
+from azmth_pipelines.resources.token_cipher import TokenCipherResource
 
 
 class RefreshConfig(dg.Config):
@@ -22,10 +25,21 @@ class RefreshConfig(dg.Config):
 
 @dg.op(description="Refresh every connection whose token expires within its platform's lead time.")
 def refresh_expiring_tokens(
-    context: dg.OpExecutionContext, config: RefreshConfig, database: DatabaseResource
+    context: dg.OpExecutionContext,
+    config: RefreshConfig,
+    database: DatabaseResource,
+    app_credentials: AppCredentialsResource,
+    token_cipher: TokenCipherResource,
 ) -> dict[str, int]:
     now = datetime.fromisoformat(config.now).astimezone(UTC) if config.now else utcnow()
-    results = asyncio.run(refresh_due_connections(now=now, database_url=database.resolved_url))
+    results = asyncio.run(
+        refresh_due_connections(
+            now=now,
+            database_url=database.resolved_url,
+            cipher=token_cipher.cipher(),
+            apps=app_credentials.credentials(),
+        )
+    )
     for result in results:
         line = (
             f"connection {result.connection_id} ({result.platform.value}, artist {result.artist_id}): "
@@ -51,7 +65,7 @@ def refresh_connections_job() -> None:
 refresh_connections_schedule = dg.ScheduleDefinition(
     name="refresh_connections_schedule",
     job=refresh_connections_job,
-    # Hourly, off the quarter-hours the publish tick uses. REFRESH_LEAD (connections/refresh.py) is sized
+    # Hourly, off the quarter-hours the publish tick uses. Each provider's refresh_lead is sized
     # for this interval: a 2-hour token is always caught with more than an hour left.
     cron_schedule="7 * * * *",
     execution_timezone="UTC",

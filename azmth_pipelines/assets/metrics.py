@@ -14,7 +14,6 @@ import dagster as dg
 
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.metrics.accounts import sync_account_snapshots
-from azmth_pipelines.metrics.clients import ClientFactories
 from azmth_pipelines.metrics.followups import (
     FollowUp,
     RequestedLog,
@@ -28,7 +27,8 @@ from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_
 from azmth_pipelines.metrics.report import PullReport
 from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.resources.platforms import InstagramResource, ThreadsResource, TikTokResource, XResource
+from azmth_pipelines.resources.platforms import PlatformApisResource
+from azmth_pipelines.resources.token_cipher import TokenCipherResource
 
 daily_utc = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 
@@ -69,12 +69,8 @@ CHECK_NO_DUPLICATES = "no_duplicate_snapshots"
 CHECK_ONLY_GROW = "counts_only_grow"
 
 
-def _settings(
-    tiktok: TikTokResource, instagram: InstagramResource, threads: ThreadsResource, x: XResource
-) -> PullSettings:
-    return PullSettings(
-        factories=ClientFactories(tiktok=tiktok.client, instagram=instagram.client, threads=threads.client, x=x.client)
-    )
+def _settings(platform_apis: PlatformApisResource) -> PullSettings:
+    return PullSettings(client_factory=platform_apis.client)
 
 
 def _report_metadata(report: PullReport) -> dict[str, dg.MetadataValue]:
@@ -109,17 +105,18 @@ def _report_metadata(report: PullReport) -> dict[str, dg.MetadataValue]:
 def social_post_metrics(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,
-    tiktok: TikTokResource,
-    instagram: InstagramResource,
-    threads: ThreadsResource,
-    x: XResource,
+    platform_apis: PlatformApisResource,
+    token_cipher: TokenCipherResource,
 ) -> dg.MaterializeResult:
     """One engagement snapshot per live published post and platform per UTC day (source nightly), next to
     the follow-up (on_publish, day1) and manual snapshots. Re-materializing a day replaces that day's
     nightly rows and nothing else."""
     partition_date = date.fromisoformat(context.partition_key)
     report = sync_nightly(
-        partition_date, sessions=database.sessions(), settings=_settings(tiktok, instagram, threads, x)
+        partition_date,
+        sessions=database.sessions(),
+        cipher=token_cipher.cipher(),
+        settings=_settings(platform_apis),
     )
     if report.problem_count:
         context.log.warning(
@@ -159,16 +156,17 @@ def social_post_metrics(
 def account_metrics_snapshot(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,
-    tiktok: TikTokResource,
-    instagram: InstagramResource,
-    threads: ThreadsResource,
-    x: XResource,
+    platform_apis: PlatformApisResource,
+    token_cipher: TokenCipherResource,
 ) -> dg.MaterializeResult:
     """Daily account numbers per connection: followers, following, post count and (TikTok) total likes,
     plus every TikTok video's counts from the video list. Re-materializing a day replaces that day."""
     partition_date = date.fromisoformat(context.partition_key)
     report = sync_account_snapshots(
-        partition_date, sessions=database.sessions(), settings=_settings(tiktok, instagram, threads, x)
+        partition_date,
+        sessions=database.sessions(),
+        cipher=token_cipher.cipher(),
+        settings=_settings(platform_apis),
     )
     if report.problem_count:
         context.log.warning("accounts not read:\n" + "\n".join(report.problem_lines[:10]))
@@ -239,10 +237,8 @@ def pull_followup_metrics(
     context: dg.OpExecutionContext,
     config: MetricsFollowUpConfig,
     database: DatabaseResource,
-    tiktok: TikTokResource,
-    instagram: InstagramResource,
-    threads: ThreadsResource,
-    x: XResource,
+    platform_apis: PlatformApisResource,
+    token_cipher: TokenCipherResource,
 ) -> dict:
     """Pull the batch's follow-ups and refresh requests; each stage is reported on social_post_metrics.
 
@@ -250,16 +246,19 @@ def pull_followup_metrics(
     partition (partition_date NULL), and a materialization would claim the asset (or a day) was rebuilt,
     moving its freshness and hiding a missed nightly run from the 06:00 check."""
     now = utcnow()
-    settings = _settings(tiktok, instagram, threads, x)
+    settings = _settings(platform_apis)
+    cipher = token_cipher.cipher()
     sessions = database.sessions()
     reports = {}
     if config.followups:
         items = [FollowUp.from_key(key) for key in config.followups]
-        for stage, report in pull_followups(items, sessions=sessions, now=now, settings=settings).items():
+        for stage, report in pull_followups(
+            items, sessions=sessions, now=now, cipher=cipher, settings=settings
+        ).items():
             reports[stage.value] = report
     if config.refresh_request_ids:
         reports["manual"] = serve_refresh_requests(
-            config.refresh_request_ids, sessions=sessions, now=now, settings=settings
+            config.refresh_request_ids, sessions=sessions, now=now, cipher=cipher, settings=settings
         )
     for source, report in reports.items():
         context.log_event(

@@ -5,7 +5,7 @@ from typing import Any
 import typer
 from sqlalchemy import select
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit
+from azmth_pipelines.cli.output import JsonFlag, emit, one_line_errors
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import Artist
 from azmth_pipelines.domain.artists import create_artist
@@ -24,7 +24,7 @@ def create(
     as_json: bool = JsonFlag,
 ) -> None:
     """Create an artist and print its id."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         view = _view(create_artist(session, name=name, timezone=timezone))
     emit(view, as_json, lambda v: f"artist {v['id']}: {v['name']} ({v['timezone']})")
 

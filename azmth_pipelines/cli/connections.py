@@ -11,16 +11,11 @@ from typing import Any
 
 import typer
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail
-from azmth_pipelines.connections import (
-    ConnectResult,
-    connect_account,
-    connection_views,
-    refresh_connection,
-    refresh_due_connections,
-    rotate_token_keys,
-)
-from azmth_pipelines.connections.flow import DEFAULT_CALLBACK_TIMEOUT_S
+from azmth_pipelines.cli.output import JsonFlag, emit, fail, one_line_errors
+from azmth_pipelines.connections.flow import DEFAULT_CALLBACK_TIMEOUT_S, ConnectResult, connect_account
+from azmth_pipelines.connections.keys import rotate_token_keys
+from azmth_pipelines.connections.listing import connection_views
+from azmth_pipelines.connections.refresh import refresh_connection, refresh_due_connections
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.domain import validation
 from azmth_pipelines.integrations.registry import integration
@@ -51,7 +46,7 @@ def connect(
     as_json: bool = JsonFlag,
 ) -> None:
     """Connect an artist's platform account through the platform's consent page."""
-    with domain_errors():
+    with one_line_errors():
         chosen = validation.platform(platform)
 
         def open_url(url: str) -> None:
@@ -129,10 +124,8 @@ def refresh(
 ) -> None:
     """Refresh tokens that expire soon (what the hourly schedule does), or one connection now."""
     if connection is not None:
-        try:
+        with one_line_errors():
             results = [asyncio.run(refresh_connection(connection, force=True))]
-        except ValueError as exc:
-            fail(str(exc))
     else:
         results = asyncio.run(refresh_due_connections())
     views = [{**asdict(r), "platform": r.platform.value, "outcome": r.outcome.value} for r in results]
@@ -152,7 +145,7 @@ def refresh(
 @keys_app.command("rotate")
 def rotate(as_json: bool = JsonFlag) -> None:
     """Re-encrypt every stored token under the first key of AZMTH_SECRET_KEY."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         report = rotate_token_keys(session, TokenCipher.from_settings())
     emit(
         asdict(report),

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from azmth_pipelines.config import settings
+from azmth_pipelines.integrations.instagram.silent_audio import ensure_audio_track
 from azmth_pipelines.media.checks import PLACEMENTS, PLATFORMS, check_media
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import probe_file
-from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.trim import trim_video
 
 media_app = typer.Typer(help="Inspect and prepare media files for publishing.", no_args_is_help=True)
@@ -125,9 +125,7 @@ def check(
         raise _fail(str(exc)) from exc
     errors = 0
     for name in chosen:
-        problems = check_media(
-            name, found, placement=placement, tiktok_max_duration_s=tiktok_max_duration, x_premium=x_premium
-        )
+        problems = check_media(name, found, placement=placement, creator_max_s=tiktok_max_duration, premium=x_premium)
         if not problems:
             typer.echo(f"ok       {name}: meets the documented limits")
         for problem in problems:

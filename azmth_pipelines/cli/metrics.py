@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit
+from azmth_pipelines.cli.output import JsonFlag, emit, one_line_errors
 from azmth_pipelines.db.engine import session_factory, session_scope
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.metrics.accounts import sync_account_snapshots
@@ -48,7 +48,7 @@ def _emit_report(report: PullReport, as_json: bool) -> None:
 
 def refresh_metrics(post_id: int = typer.Argument(..., help="Post id."), as_json: bool = JsonFlag) -> None:
     """Read the post's numbers on every platform it is live on, now (source manual)."""
-    with domain_errors():
+    with one_line_errors():
         report = refresh_post_metrics(post_id, sessions=session_factory(), now=utcnow())
     _emit_report(report, as_json)
 

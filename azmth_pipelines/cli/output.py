@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from azmth_pipelines.domain.errors import DomainError
+from azmth_pipelines.errors import AzmthError
 
 JsonFlag = typer.Option(False, "--json", help="Print JSON instead of text.")
 
@@ -25,11 +25,12 @@ def fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def domain_errors() -> Iterator[None]:
-    """Turn a refused request into a one-line message and exit code 1 (the transaction has rolled back)."""
+def one_line_errors() -> Iterator[None]:
+    """Turn any error the product raises (`azmth_pipelines/errors.py`: the artist's input, a platform, a media file,
+    our configuration) into a one-line message and exit code 1 (the transaction has rolled back)."""
     try:
         yield
-    except DomainError as exc:
+    except AzmthError as exc:
         fail(str(exc))
 
 

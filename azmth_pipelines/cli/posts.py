@@ -5,7 +5,7 @@ from typing import Any
 
 import typer
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail, parse_pairs
+from azmth_pipelines.cli.output import JsonFlag, emit, fail, one_line_errors, parse_pairs
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain import validation
@@ -99,7 +99,7 @@ def create(
     as_json: bool = JsonFlag,
 ) -> None:
     """Create a post (scheduled unless --draft) and print it."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         timezone = get_artist(session, artist).timezone
         post = create_post(
             session,
@@ -163,7 +163,7 @@ def _render_report(report: dict[str, Any]) -> str:
 @post_app.command("show")
 def show(post_id: int = typer.Argument(..., help="Post id."), as_json: bool = JsonFlag) -> None:
     """Everything about a post per platform: state, caption, media, link, attempts, errors, engagement, freshness."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         report = post_report(session, get_post(session, post_id), now=utcnow())
     emit(report, as_json, _render_report)
 
@@ -180,7 +180,7 @@ def list_(
     """List posts in schedule order with each platform's state and latest engagement."""
     if status is not None and status not in {s.value for s in PostStatus}:
         fail(f"--status: {status!r} is not one of draft, scheduled, posted, failed")
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         posts = list_posts(
             session, artist_id=artist, status=status, platform=platform, release_id=release, deleted=deleted
         )
@@ -203,7 +203,7 @@ def list_(
 @post_app.command("delete")
 def delete(post_ids: list[int] = typer.Argument(..., help="Post ids.")) -> None:
     """Soft-delete posts in any status; they can be restored for 30 days, then they are purged."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         posts = delete_posts(session, post_ids, now=utcnow())
     typer.echo(f"deleted {len(posts)} post(s): {' '.join(str(p.id) for p in posts)} (restorable for 30 days)")
 
@@ -211,6 +211,6 @@ def delete(post_ids: list[int] = typer.Argument(..., help="Post ids.")) -> None:
 @post_app.command("restore")
 def restore(post_ids: list[int] = typer.Argument(..., help="Post ids.")) -> None:
     """Bring deleted posts back as they were (a scheduled post whose time passed goes out on the next tick)."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         posts = restore_posts(session, post_ids, now=utcnow())
     typer.echo(f"restored {len(posts)} post(s): {' '.join(str(p.id) for p in posts)}")

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail, parse_pairs
+from azmth_pipelines.cli.output import JsonFlag, emit, fail, one_line_errors, parse_pairs
 from azmth_pipelines.db.engine import session_factory, session_scope
 from azmth_pipelines.domain.releases import (
     AdCampaignInput,
@@ -27,7 +27,7 @@ from azmth_pipelines.domain.releases import (
     update_release,
 )
 from azmth_pipelines.releases.changes import release_ids
-from azmth_pipelines.releases.csv_import import ImportReport, MissingColumns
+from azmth_pipelines.releases.csv_import import ImportReport
 from azmth_pipelines.releases.links import presave_links_for_post
 from azmth_pipelines.releases.presaves import import_presaves
 from azmth_pipelines.releases.rollup import compute_rollup, rollup_releases
@@ -174,7 +174,7 @@ def create(
     as_json: bool = JsonFlag,
 ) -> None:
     """Create a release campaign and print it."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         release = create_release(
             session,
             artist_id=artist,
@@ -210,7 +210,7 @@ def update(
     as_json: bool = JsonFlag,
 ) -> None:
     """Change a release's fields, checklist, marketing plan and ad campaigns."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         add_checklist_items(session, release_id, _checklist(add_checklist))
         for number in done:
             set_checklist_done(session, release_id, number, done=True)
@@ -238,7 +238,7 @@ def update(
 @release_app.command("show")
 def show(release_id: int = typer.Argument(...), as_json: bool = JsonFlag) -> None:
     """Show a release campaign: its plan, content schedule and numbers (computed now from the database)."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         view = _view(session, release_id)
     emit(view, as_json, _render)
 
@@ -259,7 +259,7 @@ def ad(
             results[key] = json.loads(value)
         except ValueError:
             results[key] = value
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         update_ad_campaign(session, release_id, number, status=status, spend=spend, results=results)
         view = release_view(session, get_release(session, release_id))
     emit(view, as_json, _render)
@@ -272,7 +272,7 @@ def tag(
     as_json: bool = JsonFlag,
 ) -> None:
     """Tag posts with a release, or move them from another release."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         posts = tag_posts(session, release_id or None, post_ids)
         data = [{"post_id": p.id, "release_id": p.release_id} for p in posts]
     emit(data, as_json, lambda rows: "\n".join(f"post {r['post_id']} -> release {r['release_id']}" for r in rows))
@@ -281,7 +281,7 @@ def tag(
 @release_app.command("links")
 def links(release_id: int = typer.Argument(...), as_json: bool = JsonFlag) -> None:
     """Each tagged post's own pre-save link per platform (what its captions should carry)."""
-    with domain_errors(), session_scope() as session:
+    with one_line_errors(), session_scope() as session:
         release = get_release(session, release_id)
         if not release.presave_url:
             fail(f"release {release_id} has no pre-save link yet (azmth release update {release_id} --presave-url)")
@@ -310,11 +310,8 @@ def import_presaves_command(
     """Load pre-save events (occurred_at, kind, src or url, event_id, release_id). Bad rows are listed with
     their line numbers and skipped; the rest load; loading the same file again adds nothing. Exits 1 when
     any row was bad."""
-    with domain_errors(), session_scope() as session:
-        try:
-            report = import_presaves(session, file, release_id=release_id)
-        except MissingColumns as exc:
-            fail(str(exc))
+    with one_line_errors(), session_scope() as session:
+        report = import_presaves(session, file, release_id=release_id)
     emit(report.as_dict(), as_json, lambda _: _report(report, "event(s)"))
     if not report.ok:
         raise typer.Exit(code=1)
@@ -327,11 +324,8 @@ def import_streams_command(
 ) -> None:
     """Load daily streams (isrc, date, store, country, streams). Bad rows are listed with their line numbers
     and skipped; the rest load; loading the same file again changes nothing. Exits 1 when any row was bad."""
-    with domain_errors(), session_scope() as session:
-        try:
-            report = import_streams(session, file)
-        except MissingColumns as exc:
-            fail(str(exc))
+    with one_line_errors(), session_scope() as session:
+        report = import_streams(session, file)
     emit(report.as_dict(), as_json, lambda _: _report(report, "day row(s)"))
     if not report.ok:
         raise typer.Exit(code=1)
@@ -343,7 +337,7 @@ def rollup(
     as_json: bool = JsonFlag,
 ) -> None:
     """Write release_campaign_rollup and release_post_contribution now (what the release_rollup asset does)."""
-    with domain_errors():
+    with one_line_errors():
         sessions = session_factory()
         with sessions() as session:
             ids = release_ids_ or release_ids(session)

@@ -6,7 +6,7 @@ from typing import Any
 import typer
 from sqlalchemy import select
 
-from azmth_pipelines.cli.output import JsonFlag, domain_errors, emit, fail
+from azmth_pipelines.cli.output import JsonFlag, emit, fail, one_line_errors
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import StaffError
 from azmth_pipelines.domain import validation
@@ -24,7 +24,7 @@ def errors(
 ) -> None:
     """Every platform error with its full payload (secrets redacted), newest first."""
     query = select(StaffError).order_by(StaffError.occurred_at.desc(), StaffError.id.desc()).limit(limit)
-    with domain_errors():
+    with one_line_errors():
         if platform is not None:
             query = query.where(StaffError.platform == validation.platform(platform))
         if since is not None:

@@ -1,4 +1,4 @@
-"""Our app's credentials on each platform (the developer-portal client id and secret), from the environment."""
+"""Our app's credentials on each platform (the developer-portal client id and secret): given, or from the env."""
 
 import os
 from dataclasses import dataclass, field
@@ -15,14 +15,15 @@ class AppCredentials:
     client_secret: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, platform: Platform) -> "AppCredentials":
+    def of(cls, platform: Platform, client_id: str | None, client_secret: str | None) -> "AppCredentials":
+        """The platform's app credentials from these values; ConnectRefused, naming the variables, when incomplete."""
         # Imported here: the providers import this module.
         from azmth_pipelines.connections.providers import provider_class
 
         provider = provider_class(platform)
         id_variable, secret_variable = provider.app_variables
-        client_id = os.environ.get(id_variable, "").strip()
-        client_secret = os.environ.get(secret_variable, "").strip() or None
+        client_id = (client_id or "").strip()
+        client_secret = (client_secret or "").strip() or None
         if not client_id or (client_secret is None and provider.needs_app_secret):
             needed = f"{id_variable} and {secret_variable}" if provider.needs_app_secret else id_variable
             raise ConnectRefused(
@@ -30,3 +31,10 @@ class AppCredentials:
                 f"(from the app's page in the {platform.label} developer portal)."
             )
         return cls(platform, client_id, client_secret)
+
+    @classmethod
+    def from_env(cls, platform: Platform) -> "AppCredentials":
+        from azmth_pipelines.connections.providers import provider_class
+
+        id_variable, secret_variable = provider_class(platform).app_variables
+        return cls.of(platform, os.environ.get(id_variable), os.environ.get(secret_variable))

@@ -10,12 +10,6 @@ from azmth_pipelines.domain.errors import DomainError
 from azmth_pipelines.integrations.common.errors import Disposition, PlatformError, error_for
 from azmth_pipelines.integrations.common.http import ApiResponse, retry_after_seconds
 
-# Worded once, verbatim: support answers point artists at exactly this sentence.
-NO_INSTAGRAM_BUSINESS_ACCOUNT = (
-    "No Instagram Business account found: convert your Instagram to Business or Creator, link it to a "
-    "Facebook Page in Meta Business Suite, then retry"
-)
-
 
 class ConnectRefused(DomainError):
     """The connection was not made; the message says why and what to do. Nothing was saved."""
@@ -31,15 +25,6 @@ class StateMismatch(ConnectRefused):
 
 class CallbackTimeout(ConnectRefused):
     pass
-
-
-class NoInstagramBusinessAccount(ConnectRefused):
-    def __init__(self) -> None:
-        super().__init__(NO_INSTAGRAM_BUSINESS_ACCOUNT)
-
-
-class AppNotApproved(ConnectRefused):
-    """TikTok: an app before review serves only the test users registered in the developer portal."""
 
 
 class AuthorizationFailed(ConnectRefused):

@@ -1,8 +1,8 @@
 """Keep connections alive: refresh tokens ahead of expiry, and say plainly when only the artist can fix it.
 
 Each refresh reads the connection (short transaction), calls the platform, then writes in one transaction
-that locks the row: the new access token, the new refresh token (TikTok and X rotate them: the old one is
-dead the moment the platform answers) and their expiries together, or nothing. If the row changed while
+that locks the row: the new access token, the new refresh token (where a platform rotates them, the old one
+is dead the moment the platform answers) and their expiries together, or nothing. If the row changed while
 the call was out (the artist reconnected, another run refreshed), our answer is stale and is dropped, and a
 failure caused by that race does not mark the connection.
 
@@ -13,7 +13,7 @@ needs_reconnect with the reason, and files a staff_error (redacted) for support.
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -27,21 +27,13 @@ from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.locking import locked
 from azmth_pipelines.db.models import SocialConnection, StaffError
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.domain.errors import NotFound
 from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.integrations.registry import INTEGRATIONS, integration
 from azmth_pipelines.token_cipher import TokenCipher, TokenDecryptionError
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
 
 log = logging.getLogger(__name__)
-
-# How long before expiry a token is refreshed. The job runs hourly, so a 2-hour token (X; TikTok's 2026
-# revision) must be caught with more than an hour left; Meta's 60-day tokens get a week of slack, which
-# also keeps Threads' "at least 24 hours old" refresh rule (long-lived-tokens) satisfied.
-REFRESH_LEAD: dict[Platform, timedelta] = {
-    Platform.TIKTOK: timedelta(minutes=75),
-    Platform.X: timedelta(minutes=75),
-    Platform.INSTAGRAM: timedelta(days=7),
-    Platform.THREADS: timedelta(days=7),
-}
 
 
 class RefreshOutcome(StrEnum):
@@ -74,14 +66,14 @@ class _Snapshot:
 
 
 def is_due(connection: SocialConnection, now: datetime) -> bool:
-    """A connected row whose access token expires within its platform's lead time."""
+    """A connected row whose access token expires within its platform's lead time (its provider's refresh_lead)."""
     if connection.status is not ConnectionStatus.CONNECTED or connection.access_token_expires_at is None:
         return False
-    return connection.access_token_expires_at - now <= REFRESH_LEAD[connection.platform]
+    return connection.access_token_expires_at - now <= integration(connection.platform).oauth.refresh_lead
 
 
 def due_connection_ids(session: Session, now: datetime) -> list[int]:
-    horizon = now + max(REFRESH_LEAD.values())
+    horizon = now + max(found.oauth.refresh_lead for found in INTEGRATIONS.values())
     rows = session.scalars(
         select(SocialConnection)
         .where(
@@ -146,7 +138,7 @@ async def refresh_connection(
     with session_scope(database_url) as session:
         row = session.get(SocialConnection, connection_id)
         if row is None:
-            raise ValueError(f"connection {connection_id} not found")
+            raise NotFound("connection", connection_id)
         if not force and not is_due(row, now):
             return _result(row, RefreshOutcome.NOT_DUE)
         if row.status is not ConnectionStatus.CONNECTED and not force:
@@ -232,13 +224,12 @@ def _dead_without_call(snapshot: _Snapshot, provider: Provider, now: datetime) -
         return f"The {label} refresh token expired on {snapshot.refresh_expires_at:%Y-%m-%d}; reconnect the account."
     if not provider.can_refresh(refresh_token=snapshot.refresh_token):
         if snapshot.access_expires_at is not None and snapshot.access_expires_at <= now:
-            hint = " (offline.access was not granted)" if snapshot.platform is Platform.X else ""
+            hint = provider.no_refresh_token_hint
             return f"The {label} access token expired and {label} issued no refresh token{hint}; reconnect."
         return None
-    if snapshot.platform in (Platform.INSTAGRAM, Platform.THREADS) and (
+    if not provider.refreshes_expired_token and (
         snapshot.access_expires_at is not None and snapshot.access_expires_at <= now
     ):
-        # Meta: an expired long-lived token can neither be exchanged nor refreshed (get-long-lived).
         return f"The {label} token expired on {snapshot.access_expires_at:%Y-%m-%d}; reconnect the account."
     return None
 

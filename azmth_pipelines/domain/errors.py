@@ -1,7 +1,9 @@
 """Errors the domain raises; the CLI prints them and exits non-zero, having written nothing."""
 
+from azmth_pipelines.errors import ArtistFixableError
 
-class DomainError(Exception):
+
+class DomainError(ArtistFixableError):
     """A request the domain refuses, with a message meant for the person who made it."""
 
 

@@ -1,8 +1,8 @@
 """What publishing would refuse, found when a post is scheduled: everything knowable without calling a platform.
 
-The rules and their words are publishing's own (integrations/*/limits.py, media/checks.py, post_options), so the
-artist reads at write time what a failed publish would have said. Publishing checks again: the web app writes
-rows directly.
+The rules and their words are publishing's own (integrations/*/limits.py and options.py, media/checks.py,
+post_options), so the artist reads at write time what a failed publish would have said. Publishing checks again:
+the web app writes rows directly.
 """
 
 from collections.abc import Mapping
@@ -10,19 +10,12 @@ from collections.abc import Mapping
 from azmth_pipelines.db.models import ContentPost, ContentPostMedia, MediaAsset
 from azmth_pipelines.domain import post_options
 from azmth_pipelines.domain.errors import ValidationError
-from azmth_pipelines.integrations.registry import caption_problem
-from azmth_pipelines.media.checks import (
-    OPTION_PLACEMENTS,
-    MediaProblem,
-    blocking,
-    check_media,
-    check_post_media,
-    fixed_when_publishing,
-)
+from azmth_pipelines.integrations.registry import caption_problem, integration
+from azmth_pipelines.media.checks import MediaProblem, blocking, check_media, check_post_media, fixed_when_publishing
 from azmth_pipelines.media.crop import CropSpec, cropped_size
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import MediaProbe
-from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform
+from azmth_pipelines.vocabulary import MediaKind, Platform
 
 
 def check_publishable(post: ContentPost, captions: Mapping[Platform, str]) -> None:
@@ -43,11 +36,10 @@ def check_publishable(post: ContentPost, captions: Mapping[Platform, str]) -> No
         misfit = post_options.media_misfit(platform, options, kinds)
         if misfit is not None:
             raise misfit
-        if platform is Platform.INSTAGRAM and options.get("path") == InstagramPath.B.value:
+        spec = integration(platform).options
+        if spec.handed_off(options):
             continue  # handed off to the artist, who posts it from the app: publishing checks no media for it
-        placement = "feed"
-        if platform is Platform.INSTAGRAM and kinds:
-            placement = OPTION_PLACEMENTS[post_options.instagram_placement(options, kinds[0])]
+        placement = spec.placement(options, kinds)
         for item, probe in zip(media, probes, strict=True):
             if probe is None:
                 continue

@@ -4,36 +4,43 @@ The rest of the code asks here ("the platform's publisher / reader / caption rul
 platform's name; a fifth platform is one more folder under integrations/ and one more line below.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from azmth_pipelines.connections.providers.base import Provider
 from azmth_pipelines.integrations.common.http import PlatformClient
 from azmth_pipelines.integrations.common.metrics import MetricsReaders
+from azmth_pipelines.integrations.common.options import PostOptions
 from azmth_pipelines.integrations.common.rules import Rules
 from azmth_pipelines.integrations.instagram import limits as instagram_limits
 from azmth_pipelines.integrations.instagram import metrics as instagram_metrics
+from azmth_pipelines.integrations.instagram import options as instagram_options
 from azmth_pipelines.integrations.instagram.client import InstagramClient
+from azmth_pipelines.integrations.instagram.media_fixes import MEDIA_FIXES as INSTAGRAM_MEDIA_FIXES
 from azmth_pipelines.integrations.instagram.oauth import InstagramProvider
 from azmth_pipelines.integrations.instagram.publisher import InstagramPublisher
 from azmth_pipelines.integrations.threads import limits as threads_limits
 from azmth_pipelines.integrations.threads import metrics as threads_metrics
+from azmth_pipelines.integrations.threads import options as threads_options
 from azmth_pipelines.integrations.threads.client import ThreadsClient
 from azmth_pipelines.integrations.threads.oauth import ThreadsProvider
 from azmth_pipelines.integrations.threads.publisher import ThreadsPublisher
 from azmth_pipelines.integrations.tiktok import limits as tiktok_limits
 from azmth_pipelines.integrations.tiktok import metrics as tiktok_metrics
+from azmth_pipelines.integrations.tiktok import options as tiktok_options
 from azmth_pipelines.integrations.tiktok.client import TikTokClient
 from azmth_pipelines.integrations.tiktok.oauth import TikTokProvider
 from azmth_pipelines.integrations.tiktok.publisher import TikTokPublisher
 from azmth_pipelines.integrations.x import limits as x_limits
 from azmth_pipelines.integrations.x import metrics as x_metrics
+from azmth_pipelines.integrations.x import options as x_options
 from azmth_pipelines.integrations.x.client import XClient
 from azmth_pipelines.integrations.x.oauth import XProvider
 from azmth_pipelines.integrations.x.publisher import XPublisher
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.job import Publisher
+from azmth_pipelines.publishing.media_prep import MediaFix
 from azmth_pipelines.vocabulary import MediaKind, Platform
 
 _FIX = "shorten it or set a {label} caption override"
@@ -41,24 +48,44 @@ _FIX = "shorten it or set a {label} caption override"
 
 @dataclass(frozen=True)
 class Integration:
-    client: Callable[[], PlatformClient]  # hosts from the environment (integrations/common/hosts.py)
+    client: Callable[[str | None], PlatformClient]  # base URL; None: the host from the env (common/hosts.py)
     publisher: Callable[[Any, MediaStore], Publisher]  # takes this integration's own client
     oauth: type[Provider]
     metrics: MetricsReaders  # post metrics reader and account snapshot reader
     rules: Rules  # limits.py: what a caption, a file and a post's files must be
+    options: PostOptions  # options.py: what the artist may choose per post, and how the choices meet the media
+    # The platform's own fixes publishing applies to a file, by the auto_fix a media check names (beyond the
+    # JPEG re-encode every platform gets; publishing/media_prep.py).
+    media_fixes: Mapping[str, MediaFix] = field(default_factory=dict)
 
 
 INTEGRATIONS: dict[Platform, Integration] = {
     Platform.TIKTOK: Integration(
-        TikTokClient, TikTokPublisher, TikTokProvider, tiktok_metrics.READERS, tiktok_limits.RULES
+        TikTokClient,
+        TikTokPublisher,
+        TikTokProvider,
+        tiktok_metrics.READERS,
+        tiktok_limits.RULES,
+        tiktok_options.OPTIONS,
     ),
     Platform.INSTAGRAM: Integration(
-        InstagramClient, InstagramPublisher, InstagramProvider, instagram_metrics.READERS, instagram_limits.RULES
+        InstagramClient,
+        InstagramPublisher,
+        InstagramProvider,
+        instagram_metrics.READERS,
+        instagram_limits.RULES,
+        instagram_options.OPTIONS,
+        INSTAGRAM_MEDIA_FIXES,
     ),
     Platform.THREADS: Integration(
-        ThreadsClient, ThreadsPublisher, ThreadsProvider, threads_metrics.READERS, threads_limits.RULES
+        ThreadsClient,
+        ThreadsPublisher,
+        ThreadsProvider,
+        threads_metrics.READERS,
+        threads_limits.RULES,
+        threads_options.OPTIONS,
     ),
-    Platform.X: Integration(XClient, XPublisher, XProvider, x_metrics.READERS, x_limits.RULES),
+    Platform.X: Integration(XClient, XPublisher, XProvider, x_metrics.READERS, x_limits.RULES, x_options.OPTIONS),
 }
 
 # Tables over all platforms, for callers that list them (the CLI, tests).

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 Severity = Literal["error", "warning"]
 PLATFORMS = tuple(sorted(platform.value for platform in Platform))
 PLACEMENTS = ("feed", "reels", "story")
-# Post options say "stories" (as the Graph API's STORIES); these checks say "story".
-OPTION_PLACEMENTS = {"feed": "feed", "reels": "reels", "stories": "story"}
 _CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC (H.265)", "vp8": "VP8", "vp9": "VP9", "aac": "AAC"}
 
 
@@ -85,21 +83,21 @@ def check_media(
     probe: MediaProbe,
     *,
     placement: str = "feed",
-    tiktok_max_duration_s: int | None = None,
-    x_premium: bool = False,
+    creator_max_s: int | None = None,
+    premium: bool = False,
 ) -> list[MediaProblem]:
     """Every way `probe` breaks `platform`'s documented limits for `placement`; empty when it is fine.
 
-    Instagram placement: "feed" (images; a video there is published as a Reel, since feed VIDEO was retired in
-    Nov 2023), "reels" or "story". TikTok: pass the creator's live `max_video_post_duration_sec`.
-    X: limits follow the posting user, so pass `x_premium` for Premium/verified accounts.
+    `placement` is one of PLACEMENTS, for a platform whose limits differ by where the post goes. Where a
+    platform's limits follow the posting account, pass what it says of the account: `creator_max_s`, the longest
+    video it may post, and `premium` for a paid or verified account (integrations/<platform>/limits.py).
     """
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}; expected one of {PLATFORMS}")
     if placement not in PLACEMENTS:
         raise ValueError(f"unknown placement {placement!r}; expected one of {PLACEMENTS}")
     found = Findings(platform)
-    _rules(platform).media(found, probe, placement=placement, creator_max_s=tiktok_max_duration_s, premium=x_premium)
+    _rules(platform).media(found, probe, placement=placement, creator_max_s=creator_max_s, premium=premium)
     return found.problems
 
 

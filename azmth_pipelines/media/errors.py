@@ -4,8 +4,10 @@ Its message is shown to the artist as is, so it is a whole sentence that says wh
 what to do about it; `code` is a stable machine-readable reason for callers and tests.
 """
 
+from azmth_pipelines.errors import MediaFailure
 
-class MediaError(Exception):
+
+class MediaError(MediaFailure):
     """A media file that cannot be read, converted or published as it is."""
 
     def __init__(self, message: str, *, code: str = "media_invalid") -> None:

@@ -58,8 +58,7 @@ class AccountReader:
 
     async def read(self, credential: Credential) -> dict[str, Any]:
         """The snapshot's columns (followers, following, post_count, total_likes, raw)."""
-        # MetricsClients names its fields after the platforms' values (metrics/clients.py).
-        client = getattr(self.clients, credential.platform.value)
+        client = self.clients[credential.platform]
         return await integration(credential.platform).metrics.read_account(self._call, client, credential)
 
 
@@ -93,7 +92,7 @@ async def _read_all(
     started = time.perf_counter()
     counter = CallCounter()
     book = CredentialBook(sessions, cipher)
-    async with open_clients(settings.factories) as clients:
+    async with open_clients(settings.client_factory) as clients:
         reader = AccountReader(clients, settings, counter)
         for page in _connection_pages(sessions):
             book.load((artist_id, platform) for _, artist_id, platform in page)

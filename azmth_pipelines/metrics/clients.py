@@ -1,41 +1,26 @@
-"""The four platform clients a pull uses, opened together inside the pull's event loop."""
+"""The platform clients a pull uses, one per platform, opened together inside the pull's event loop."""
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
 
-from azmth_pipelines.integrations.instagram.client import InstagramClient
-from azmth_pipelines.integrations.threads.client import ThreadsClient
-from azmth_pipelines.integrations.tiktok.client import TikTokClient
-from azmth_pipelines.integrations.x.client import XClient
+from azmth_pipelines.integrations.common.http import PlatformClient
+from azmth_pipelines.integrations.registry import integration
+from azmth_pipelines.vocabulary import Platform
 
-
-@dataclass(frozen=True)
-class MetricsClients:
-    tiktok: TikTokClient
-    instagram: InstagramClient
-    threads: ThreadsClient
-    x: XClient
+# The opened clients, by platform.
+MetricsClients = Mapping[Platform, PlatformClient]
+# How to build a platform's client: a Dagster resource's `client`, or the default below.
+ClientFactory = Callable[[Platform], PlatformClient]
 
 
-@dataclass(frozen=True)
-class ClientFactories:
-    """How to build each client (a Dagster resource's `.client`, or the default: hosts from the env)."""
-
-    tiktok: Callable[[], TikTokClient] = TikTokClient
-    instagram: Callable[[], InstagramClient] = InstagramClient
-    threads: Callable[[], ThreadsClient] = ThreadsClient
-    x: Callable[[], XClient] = XClient
+def client_from_env(platform: Platform) -> PlatformClient:
+    """The platform's client at its host from the environment (integrations/common/hosts.py)."""
+    return integration(platform).client(None)
 
 
 @contextlib.asynccontextmanager
-async def open_clients(factories: ClientFactories | None = None) -> AsyncIterator[MetricsClients]:
+async def open_clients(factory: ClientFactory | None = None) -> AsyncIterator[MetricsClients]:
     # An httpx.AsyncClient belongs to the loop that first used it: build them inside the running loop.
-    factories = factories or ClientFactories()
-    async with (
-        factories.tiktok() as tiktok,
-        factories.instagram() as instagram,
-        factories.threads() as threads,
-        factories.x() as x,
-    ):
-        yield MetricsClients(tiktok=tiktok, instagram=instagram, threads=threads, x=x)
+    build = factory or client_from_env
+    async with contextlib.AsyncExitStack() as stack:
+        yield {platform: await stack.enter_async_context(build(platform)) for platform in Platform}

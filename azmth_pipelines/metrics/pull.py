@@ -19,11 +19,10 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from azmth_pipelines.integrations.common.errors import AuthError, PlatformError, RateLimited
-from azmth_pipelines.integrations.common.metrics import Call
+from azmth_pipelines.integrations.common.metrics import Call, PostCounts
 from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.metrics.clients import MetricsClients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
-from azmth_pipelines.metrics.mapping import PostCounts
 from azmth_pipelines.metrics.retry import CallCounter, RetryPolicy, with_retries
 from azmth_pipelines.metrics.targets import Target
 from azmth_pipelines.vocabulary import Platform
@@ -108,8 +107,7 @@ class MetricsPuller:
 
     def _jobs(self, credential: Credential, targets: list[Target], result: PagePull) -> list[Awaitable[None]]:
         readers = integration(credential.platform).metrics
-        # MetricsClients names its fields after the platforms' values (metrics/clients.py).
-        client = getattr(self.clients, credential.platform.value)
+        client = self.clients[credential.platform]
         reading = _Reading(self, credential.platform, result)
         size = readers.batch
         return [

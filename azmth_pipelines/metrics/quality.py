@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from azmth_pipelines.db.models import SocialPostMetrics
-from azmth_pipelines.metrics.mapping import COUNT_NAMES
+from azmth_pipelines.integrations.common.metrics import COUNT_NAMES
 from azmth_pipelines.vocabulary import MetricSource
 
 # Platforms do take numbers back (unlikes, deleted comments, spam views removed), so a small drop is

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.types import utcnow
-from azmth_pipelines.metrics.clients import ClientFactories, open_clients
+from azmth_pipelines.metrics.clients import ClientFactory, open_clients
 from azmth_pipelines.metrics.credentials import CredentialBook
 from azmth_pipelines.metrics.pull import MetricsPuller, PagePull, Snapshot
 from azmth_pipelines.metrics.report import PullReport
@@ -31,7 +31,7 @@ from azmth_pipelines.vocabulary import MetricSource
 
 @dataclass(frozen=True)
 class PullSettings:
-    factories: ClientFactories | None = None
+    client_factory: ClientFactory | None = None  # None: each platform's host from the environment
     concurrency: int = 16  # calls in flight per platform
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int = DEFAULT_PAGE_SIZE
@@ -53,7 +53,7 @@ async def _pull_pages(
     and pages are reported and kept in their order."""
     started = time.perf_counter()
     credentials = CredentialBook(sessions, cipher)
-    async with open_clients(settings.factories) as clients:
+    async with open_clients(settings.client_factory) as clients:
         puller = MetricsPuller(clients, concurrency=settings.concurrency, retry=settings.retry, clock=settings.clock)
         pending: list[tuple[int, asyncio.Task[PagePull]]] = []
 

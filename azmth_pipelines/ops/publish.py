@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from azmth_pipelines.db.types import utcnow
-from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
 from azmth_pipelines.publishing.service import publish_items
 from azmth_pipelines.publishing.windows import FIRST_WINDOW, PARTITION_KEY_FORMAT, window_from_key
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.resources.platforms import InstagramResource, ThreadsResource, TikTokResource, XResource
-from azmth_pipelines.token_cipher import TokenCipher
-from azmth_pipelines.vocabulary import Platform
+from azmth_pipelines.resources.media import MediaStoreResource
+from azmth_pipelines.resources.platforms import PlatformApisResource
+from azmth_pipelines.resources.token_cipher import TokenCipherResource
 
 publish_windows = dg.TimeWindowPartitionsDefinition(
     cron_schedule="*/15 * * * *",
@@ -81,25 +80,18 @@ def publish_shard(
     items: list[WorkItem],
     config: PublishConfig,
     database: DatabaseResource,
-    tiktok: TikTokResource,
-    instagram: InstagramResource,
-    threads: ThreadsResource,
-    x: XResource,
+    platform_apis: PlatformApisResource,
+    media_store: MediaStoreResource,
+    token_cipher: TokenCipherResource,
 ) -> dg.Output[dict]:
     """Publish one shard's items concurrently; fails the step when a platform failed, after recording it."""
-    clients = {
-        Platform.TIKTOK: tiktok.client(),
-        Platform.INSTAGRAM: instagram.client(),
-        Platform.THREADS: threads.client(),
-        Platform.X: x.client(),
-    }
     summary = asyncio.run(
         publish_items(
             items,
             sessions=database.sessions(),
-            clients=clients,
-            store=MediaStore.from_settings(),
-            cipher=TokenCipher.from_settings(),
+            clients=platform_apis.clients(),
+            store=media_store.store(),
+            cipher=token_cipher.cipher(),
             run_id=context.run_id,
             manual=is_manual(context),
             clock=config.clock(),

@@ -1,5 +1,6 @@
 """Media made ready for one platform: its crop applied, checked against its limits, fixed where the product
-fixes things itself (JPEG re-encode, Instagram's silent audio track, the 90 s Reels trim), given a URL.
+fixes things itself (the JPEG re-encode here; a platform's own fixes from its integration's `media_fixes`, such
+as a silent audio track or a trim), given a URL.
 
 A problem no automatic fix solves is a MediaError worded with the fix for the artist; it fails this platform
 only (the runner records it as a permanent error) and the other platforms publish.
@@ -8,21 +9,22 @@ only (the runner records it as a permanent error) and the other platforms publis
 import asyncio
 import json
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from azmth_pipelines.integrations.instagram.limits import PRODUCT_REEL_MAX_DURATION_S
-from azmth_pipelines.media.checks import OPTION_PLACEMENTS, MediaProblem, blocking, check_media, fixed_when_publishing
+from azmth_pipelines.media.checks import MediaProblem, blocking, check_media, fixed_when_publishing
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.media.handoff import Handoff, instagram_handoff
 from azmth_pipelines.media.probe import MediaProbe, probe_file
-from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.store import MediaStore
-from azmth_pipelines.media.trim import trim_video
 from azmth_pipelines.publishing.job import JobMedia
 from azmth_pipelines.vocabulary import MediaKind, Platform
+
+# A platform's own fix for a file (its integration's `media_fixes`, by auto_fix): the file and a work directory
+# in, the fixed file out.
+MediaFix = Callable[[Path, Path], Path]
 
 
 @dataclass(frozen=True)
@@ -38,41 +40,39 @@ class PreparedMedia:
         return self.probe.bytes
 
 
-def _fix(path: Path, problem: MediaProblem, workdir: Path) -> Path | None:
+def _fix(platform: Platform, path: Path, problem: MediaProblem, workdir: Path) -> Path | None:
     """Apply the product's own fix for a problem, or None when only the artist can fix it."""
     if not fixed_when_publishing(problem):
         return None
-    match problem.auto_fix:
-        case "reencode_image":
-            return crop_image(path, CropSpec(), workdir / f"{path.stem}-jpeg.jpg").path
-        case "add_silent_audio":
-            return ensure_audio_track(path, workdir / f"{path.stem}-audio.mp4")
-        case "trim":
-            return trim_video(path, PRODUCT_REEL_MAX_DURATION_S, workdir / f"{path.stem}-trim.mp4").path
-    return None
+    if problem.auto_fix == "reencode_image":
+        return crop_image(path, CropSpec(), workdir / f"{path.stem}-jpeg.jpg").path
+    fix = _platform_fixes(platform).get(problem.auto_fix or "")
+    return fix(path, workdir) if fix is not None else None
+
+
+def _platform_fixes(platform: Platform) -> Mapping[str, MediaFix]:
+    # Imported here: the registry imports the publishers, which prepare their media here.
+    from azmth_pipelines.integrations.registry import integration
+
+    return integration(platform).media_fixes
 
 
 def _prepare(
-    item: JobMedia, platform: Platform, store: MediaStore, placement: str, tiktok_max_duration_s: int | None
+    item: JobMedia, platform: Platform, store: MediaStore, placement: str, creator_max_s: int | None
 ) -> PreparedMedia:
     with tempfile.TemporaryDirectory(prefix="azmth-prep-") as tmp:
         workdir = Path(tmp)
         path = item.path
         if item.kind is MediaKind.IMAGE and item.crop:
             path = crop_image(path, CropSpec.from_dict(item.crop), workdir / f"{path.stem}-crop.jpg").path
-        check_placement = OPTION_PLACEMENTS.get(placement, placement)
         applied: set[str] = set()
         while True:
             probe = probe_file(path)
-            problems = blocking(
-                check_media(
-                    platform.value, probe, placement=check_placement, tiktok_max_duration_s=tiktok_max_duration_s
-                )
-            )
+            problems = blocking(check_media(platform.value, probe, placement=placement, creator_max_s=creator_max_s))
             fixable = [p for p in problems if p.auto_fix and p.auto_fix not in applied]
             fixed = None
             for problem in fixable:
-                fixed = _fix(path, problem, workdir)
+                fixed = _fix(platform, path, problem, workdir)
                 applied.add(problem.auto_fix or "")
                 if fixed is not None:
                     break
@@ -87,9 +87,9 @@ def _prepare(
 
 @lru_cache(maxsize=4096)
 def _prepared(key: tuple[Path, int, MediaKind, str, Platform, Path, str, str, int | None]) -> PreparedMedia:
-    path, _mtime, kind, crop, platform, root, public_url, placement, max_duration_s = key
+    path, _mtime, kind, crop, platform, root, public_url, placement, creator_max_s = key
     item = JobMedia(kind, path, json.loads(crop))
-    return _prepare(item, platform, MediaStore(root, public_url), placement, max_duration_s)
+    return _prepare(item, platform, MediaStore(root, public_url), placement, creator_max_s)
 
 
 async def prepare_media(
@@ -98,8 +98,10 @@ async def prepare_media(
     store: MediaStore,
     *,
     placement: str = "feed",
-    tiktok_max_duration_s: int | None = None,
+    creator_max_s: int | None = None,
 ) -> PreparedMedia:
+    """`item` ready for `platform`: `placement` as media/checks.py names it, `creator_max_s` the longest video
+    the posting account may publish where the platform says so per account (None: the platform's own limit)."""
     # The same file goes to many posts and platforms: prepared once per (file, platform, crop, placement), the
     # result lives in the content-addressed store. Pillow and ffmpeg run off the event loop meanwhile.
     key = (
@@ -111,21 +113,10 @@ async def prepare_media(
         store.root,
         store.public_url,
         placement,
-        tiktok_max_duration_s,
+        creator_max_s,
     )
     prepared = await asyncio.to_thread(_prepared, key)
     if not prepared.path.exists():  # the store was cleaned since: prepare again
         _prepared.cache_clear()
         prepared = await asyncio.to_thread(_prepared, key)
     return prepared
-
-
-async def handoff_for(item: JobMedia, store: MediaStore, *, placement: str, caption: str) -> Handoff:
-    """Instagram Path B: the artist's own copy (with their crop) and the way into the app."""
-    path = item.path
-    with tempfile.TemporaryDirectory(prefix="azmth-handoff-") as tmp:
-        if item.kind is MediaKind.IMAGE and item.crop:
-            path = await asyncio.to_thread(
-                lambda: crop_image(item.path, CropSpec.from_dict(item.crop or {}), Path(tmp) / "handoff.jpg").path
-            )
-        return await asyncio.to_thread(instagram_handoff, store, path, placement=placement, caption=caption)

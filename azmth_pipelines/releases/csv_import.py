@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azmth_pipelines.errors import ArtistFixableError
 
-class BadRow(ValueError):
+
+class BadRow(ArtistFixableError, ValueError):
     """A row that cannot be loaded; the message says why, in words for the person who made the file."""
 
 
-class MissingColumns(ValueError):
+class MissingColumns(ArtistFixableError, ValueError):
     pass
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from azmth_pipelines.connections import ConnectResult, connect_account
+from azmth_pipelines.connections.flow import ConnectResult, connect_account
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.integrations.registry import CREDENTIAL_VARIABLES

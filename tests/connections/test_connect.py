@@ -5,17 +5,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from azmth_pipelines.connections import (
-    NO_INSTAGRAM_BUSINESS_ACCOUNT,
-    AppNotApproved,
-    AuthorizationFailed,
-    ConsentDenied,
-    NoInstagramBusinessAccount,
-    StateMismatch,
-)
+from azmth_pipelines.connections.errors import AuthorizationFailed, ConsentDenied, StateMismatch
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection
+from azmth_pipelines.integrations.instagram.oauth import NO_INSTAGRAM_BUSINESS_ACCOUNT, NoInstagramBusinessAccount
 from azmth_pipelines.integrations.registry import READ_SCOPES, WRITE_SCOPES
+from azmth_pipelines.integrations.tiktok.oauth import AppNotApproved
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
 from azmth_sandbox.testing import SandboxHandle

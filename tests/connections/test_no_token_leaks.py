@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from azmth_pipelines.assets.connections import refresh_connections_job
-from azmth_pipelines.connections import AuthorizationFailed, RefreshOutcome, refresh_connection
+from azmth_pipelines.connections.errors import AuthorizationFailed
+from azmth_pipelines.connections.refresh import RefreshOutcome, refresh_connection
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import Base, SocialConnection, StaffError
+from azmth_pipelines.definitions import code_location_resources
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
@@ -104,7 +106,7 @@ def test_tokens_never_reach_the_database_logs_events_or_exceptions(
     instance = dg.DagsterInstance.ephemeral()
     run = refresh_connections_job.execute_in_process(
         run_config={"ops": {"refresh_expiring_tokens": {"config": {"now": now.isoformat()}}}},
-        resources={"database": DatabaseResource(url=database_url)},
+        resources=code_location_resources(DatabaseResource(url=database_url)),
         instance=instance,
     )
     assert run.output_for_node("refresh_expiring_tokens") == {"refreshed": 1, "needs_reconnect": 1}

@@ -1,6 +1,7 @@
 """Tokens are refreshed ahead of expiry; a refresh the platform refuses asks the artist to reconnect."""
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -8,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from azmth_pipelines.assets.connections import refresh_connections_job
-from azmth_pipelines.connections import (
-    REFRESH_LEAD,
+from azmth_pipelines.connections.refresh import (
     RefreshOutcome,
     RefreshResult,
     refresh_connection,
@@ -17,7 +17,11 @@ from azmth_pipelines.connections import (
 )
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection, StaffError
+from azmth_pipelines.definitions import code_location_resources
+from azmth_pipelines.integrations.registry import CREDENTIAL_VARIABLES, integration
+from azmth_pipelines.resources.apps import AppCredentialsResource, PlatformApp
 from azmth_pipelines.resources.database import DatabaseResource
+from azmth_pipelines.resources.token_cipher import TokenCipherResource
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import ConnectionStatus, Platform
 from azmth_sandbox.testing import SandboxHandle
@@ -44,7 +48,7 @@ def refresh_now(connection_id: int) -> RefreshResult:
 def just_before_expiry(connection_id: int, platform: Platform) -> datetime:
     expires = row(connection_id).access_token_expires_at
     assert expires is not None
-    return expires - REFRESH_LEAD[platform] + timedelta(minutes=1)
+    return expires - integration(platform).oauth.refresh_lead + timedelta(minutes=1)
 
 
 def test_tiktok_refresh_rotates_the_refresh_token_and_stores_both_new_tokens(
@@ -202,12 +206,42 @@ def test_the_hourly_job_refreshes_what_is_due(oauth_apps: SandboxHandle, connect
 
     run = refresh_connections_job.execute_in_process(
         run_config={"ops": {"refresh_expiring_tokens": {"config": {"now": now.isoformat()}}}},
-        resources={"database": DatabaseResource(url=database_url)},
+        resources=code_location_resources(DatabaseResource(url=database_url)),
         instance=dg.DagsterInstance.ephemeral(),
     )
 
     assert run.success
     assert run.output_for_node("refresh_expiring_tokens") == {"refreshed": 1}
+    assert tokens(connection) != before
+
+
+def test_the_hourly_job_refreshes_with_the_app_and_keys_its_resources_hold(
+    oauth_apps: SandboxHandle, connect: Connect, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oauth_apps.create_account("tiktok", "nova")
+    connection = connect(Platform.TIKTOK).connection_id
+    before = tokens(connection)
+    now = just_before_expiry(connection, Platform.TIKTOK)
+    keys = os.environ["AZMTH_SECRET_KEY"]
+    # Neither the app's variables nor the token key are in the environment: only the resources hold them.
+    for variable in (*CREDENTIAL_VARIABLES[Platform.TIKTOK], "AZMTH_SECRET_KEY"):
+        monkeypatch.delenv(variable)
+    resources = {
+        **code_location_resources(DatabaseResource(url=database_url)),
+        "app_credentials": AppCredentialsResource(
+            apps={"tiktok": PlatformApp(client_id="sandbox-tiktok-client", client_secret="sandbox-tiktok-secret")}
+        ),
+        "token_cipher": TokenCipherResource(secret_key=keys),
+    }
+
+    run = refresh_connections_job.execute_in_process(
+        run_config={"ops": {"refresh_expiring_tokens": {"config": {"now": now.isoformat()}}}},
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+
+    assert run.output_for_node("refresh_expiring_tokens") == {"refreshed": 1}
+    monkeypatch.setenv("AZMTH_SECRET_KEY", keys)
     assert tokens(connection) != before
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from azmth_pipelines.integrations.instagram.silent_audio import ensure_audio_track
 from azmth_pipelines.media.checks import PLATFORMS, check_media
 from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import probe_file
-from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.trim import trim_video
 from tests.media import corpus
 
@@ -99,7 +99,7 @@ def test_ten_minute_video_is_too_long_for_threads_and_a_short_tiktok_account(bad
     probe = probe_file(bad["ten_minute_video"])
     assert probe.duration_s is not None and 599 < probe.duration_s < 602
     assert "duration_too_long" in {p.code for p in check_media("threads", probe)}
-    tiktok = check_media("tiktok", probe, tiktok_max_duration_s=180)
+    tiktok = check_media("tiktok", probe, creator_max_s=180)
     assert any(p.code == "duration_too_long" and "3 minutes" in p.message for p in tiktok)
     reels = check_media("instagram", probe, placement="reels")
     assert any(p.code == "reel_will_be_trimmed" and p.severity == "warning" for p in reels)
@@ -132,7 +132,7 @@ def test_nothing_in_the_corpus_crashes_or_changes_the_source(bad: dict[str, Path
             probe = None
         if probe is not None:
             for platform in PLATFORMS:
-                for problem in check_media(platform, probe, placement="story", tiktok_max_duration_s=60):
+                for problem in check_media(platform, probe, placement="story", creator_max_s=60):
                     assert problem.message
         operations = [lambda p=path, o=out: crop_image(p, CropSpec(aspect="1:1"), o / "c.jpg")]
         if probe is None or probe.kind == "video":

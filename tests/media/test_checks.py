@@ -24,7 +24,7 @@ def test_well_made_feed_jpeg_and_reel_pass_everywhere() -> None:
     for platform in ("instagram", "threads", "tiktok", "x"):
         assert check_media(platform, FEED_JPEG) == []
     assert check_media("instagram", REEL, placement="reels") == []
-    assert check_media("tiktok", REEL, tiktok_max_duration_s=60) == []
+    assert check_media("tiktok", REEL, creator_max_s=60) == []
     assert check_media("threads", REEL) == []
     assert blocking(check_media("x", REEL)) == []  # 1080x1920 is above X's documented 1280x1024: a warning
 
@@ -68,8 +68,8 @@ def test_instagram_story_video_is_capped_at_60_seconds_and_100_mb() -> None:
 
 def test_tiktok_video_duration_follows_the_creators_own_cap() -> None:
     video = replace(REEL, duration_s=200.0)
-    assert check_media("tiktok", video, tiktok_max_duration_s=600) == []
-    problems = check_media("tiktok", video, tiktok_max_duration_s=180)
+    assert check_media("tiktok", video, creator_max_s=600) == []
+    problems = check_media("tiktok", video, creator_max_s=180)
     assert [p.code for p in problems] == ["duration_too_long"]
     assert "this account's 3 minutes maximum" in problems[0].message
 
@@ -91,7 +91,7 @@ def test_x_allows_png_and_gif_with_their_own_size_caps() -> None:
 def test_x_video_length_depends_on_premium() -> None:
     long = replace(REEL, width=720, height=1280, duration_s=30 * 60.0)
     assert [p.code for p in check_media("x", long)] == ["duration_too_long"]
-    assert check_media("x", long, x_premium=True) == []
+    assert check_media("x", long, premium=True) == []
     assert [p.code for p in check_media("x", replace(REEL, width=720, height=1280, duration_s=0.3))] == [
         "duration_too_short"
     ]

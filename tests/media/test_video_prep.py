@@ -5,12 +5,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from azmth_pipelines.integrations.instagram.handoff import instagram_handoff
+from azmth_pipelines.integrations.instagram.silent_audio import ensure_audio_track
 from azmth_pipelines.media.checks import check_media
 from azmth_pipelines.media.errors import MediaError
-from azmth_pipelines.media.handoff import instagram_handoff
 from azmth_pipelines.media.probe import probe_file
 from azmth_pipelines.media.samples import make_video
-from azmth_pipelines.media.silent_audio import ensure_audio_track
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.media.trim import trim_video
 

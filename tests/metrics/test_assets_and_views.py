@@ -16,9 +16,9 @@ from azmth_pipelines.assets.metrics import (
 from azmth_pipelines.cli.metrics import metrics_app
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialConnection, SocialPostMetrics
+from azmth_pipelines.definitions import code_location_resources
 from azmth_pipelines.metrics.freshness import post_metrics_freshness
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.resources.platforms import platform_resources
 from azmth_pipelines.vocabulary import MetricSource, Platform
 from tests.metrics.conftest import MetricsStudio
 
@@ -26,7 +26,7 @@ D = date(2026, 11, 27)
 
 
 def _resources(database_url: str) -> dict:
-    return {"database": DatabaseResource(url=database_url), **platform_resources()}
+    return code_location_resources(DatabaseResource(url=database_url))
 
 
 def test_nightly_asset_reports_row_count_schema_and_warns_when_a_count_shrinks(connected: MetricsStudio) -> None:

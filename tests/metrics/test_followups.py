@@ -10,8 +10,8 @@ from sqlalchemy import select
 from azmth_pipelines.assets.metrics import metrics_followup_job, metrics_followup_sensor
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import MetricsRefreshRequest, SocialPostMetrics
+from azmth_pipelines.definitions import code_location_resources
 from azmth_pipelines.resources.database import DatabaseResource
-from azmth_pipelines.resources.platforms import platform_resources
 from azmth_pipelines.vocabulary import MetricSource, Platform
 from tests.metrics.conftest import MetricsStudio
 
@@ -21,7 +21,7 @@ class SensorDriver:
 
     def __init__(self, database_url: str) -> None:
         self.instance = dg.DagsterInstance.ephemeral()
-        self.resources = {"database": DatabaseResource(url=database_url), **platform_resources()}
+        self.resources = code_location_resources(DatabaseResource(url=database_url))
         self.cursor: str | None = None
         self.run_keys: list[str] = []
 

@@ -3,12 +3,15 @@
 import dagster as dg
 import pytest
 
-from azmth_pipelines.integrations.common.hosts import Host, PlatformHosts, host_url
+from azmth_pipelines.errors import ConfigurationError
+from azmth_pipelines.integrations.common.hosts import Host, host_url
 from azmth_pipelines.integrations.instagram.client import InstagramClient
 from azmth_pipelines.integrations.threads.client import ThreadsClient
 from azmth_pipelines.integrations.tiktok.client import TikTokClient
 from azmth_pipelines.integrations.x.client import XClient
-from azmth_pipelines.resources.platforms import XResource, platform_resources
+from azmth_pipelines.resources.apps import AppCredentialsResource
+from azmth_pipelines.resources.platforms import PlatformApisResource
+from azmth_pipelines.vocabulary import Platform
 
 pytestmark = pytest.mark.anyio
 
@@ -23,12 +26,11 @@ def clean_env(monkeypatch):
 
 
 def test_defaults_are_the_real_hosts(clean_env):
-    hosts = PlatformHosts.from_env()
-    assert hosts.tiktok_api == "https://open.tiktokapis.com"
-    assert hosts.instagram_api == "https://graph.facebook.com/v25.0"
-    assert hosts.threads_api == "https://graph.threads.net"
-    assert hosts.x_api == "https://api.x.com"
-    assert hosts.x_auth == "https://x.com"
+    assert host_url(Host.TIKTOK_API) == "https://open.tiktokapis.com"
+    assert host_url(Host.INSTAGRAM_API) == "https://graph.facebook.com/v25.0"
+    assert host_url(Host.THREADS_API) == "https://graph.threads.net"
+    assert host_url(Host.X_API) == "https://api.x.com"
+    assert host_url(Host.X_AUTH) == "https://x.com"
 
 
 async def test_clients_read_their_host_variable_at_construction(clean_env):
@@ -48,19 +50,38 @@ async def test_clients_read_their_host_variable_at_construction(clean_env):
     assert host_url(Host.FACEBOOK_AUTH) == "https://www.facebook.com"
 
 
-def test_resources_load_without_credentials_and_bind_them_when_set(clean_env):
-    resources = platform_resources()
-    assert resources["x"].client_id is None
+def test_app_credentials_load_without_variables_and_bind_them_when_set(clean_env):
+    assert AppCredentialsResource.from_environment().apps["x"].client_id is None
 
     clean_env.setenv("AZMTH_X_CLIENT_ID", "x-client-id")
+    resource = AppCredentialsResource.from_environment()
+    seen = {}
+
+    @dg.asset
+    def app_probe(app_credentials: AppCredentialsResource) -> None:
+        seen["x"] = app_credentials.credentials()[Platform.X].client_id
+
+    assert dg.materialize([app_probe], resources={"app_credentials": resource}).success
+    assert seen == {"x": "x-client-id"}
+    # Bound to the variable, not to its value: the value never enters the run's config.
+    assert "x-client-id" not in repr(resource.apps)
+
+
+def test_platform_apis_take_a_base_url_per_platform_else_the_host_variable(clean_env):
     clean_env.setenv("AZMTH_X_API_URL", "http://127.0.0.1:9/x")
     seen = {}
 
     @dg.asset
-    def x_probe(x: XResource) -> None:
-        seen["client_id"] = x.client_id
-        seen["base_url"] = x.client().base_url
+    def api_probe(platform_apis: PlatformApisResource) -> None:
+        seen.update({platform: client.base_url for platform, client in platform_apis.clients().items()})
 
-    result = dg.materialize([x_probe], resources={"x": platform_resources()["x"]})
-    assert result.success
-    assert seen == {"client_id": "x-client-id", "base_url": "http://127.0.0.1:9/x"}
+    resource = PlatformApisResource(base_urls={"tiktok": "http://127.0.0.1:9/tiktok/"})
+    assert dg.materialize([api_probe], resources={"platform_apis": resource}).success
+    assert seen == {
+        Platform.TIKTOK: "http://127.0.0.1:9/tiktok",
+        Platform.INSTAGRAM: "https://graph.facebook.com/v25.0",
+        Platform.THREADS: "https://graph.threads.net",
+        Platform.X: "http://127.0.0.1:9/x",
+    }
+    with pytest.raises(ConfigurationError, match="'tiktk' is not a platform"):
+        PlatformApisResource(base_urls={"tiktk": "http://127.0.0.1:9"}).client(Platform.X)

@@ -10,7 +10,7 @@ import contextvars
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
@@ -48,6 +48,13 @@ class Provider(ABC):
     # What a connection asks for: read scopes always, write scopes when the artist opts into publishing.
     read_scopes: ClassVar[tuple[str, ...]]
     write_scopes: ClassVar[tuple[str, ...]]
+    # How long before its expiry a token is refreshed (connections/refresh.py). The refresh job runs hourly, so a
+    # token that lives a couple of hours needs more than an hour of lead.
+    refresh_lead: ClassVar[timedelta]
+    # Added to "reconnect" when an access token expired without a refresh token: why none was issued.
+    no_refresh_token_hint: ClassVar[str] = ""
+    # False where an expired access token can be neither exchanged nor refreshed: the artist must reconnect.
+    refreshes_expired_token: ClassVar[bool] = True
 
     @classmethod
     def publish_scopes(cls, options: dict[str, Any], has_media: bool) -> list[str]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from azmth_pipelines.errors import ArtistFixableError, PlatformFailure
 from azmth_pipelines.integrations.common.redaction import redact, redact_text
 
 
@@ -28,7 +29,7 @@ class Disposition(StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-class PlatformError(Exception):
+class PlatformError(PlatformFailure):
     """A failed platform call, with everything a caller or a support ticket needs (and no secrets)."""
 
     disposition: ClassVar[Disposition] = Disposition.PERMANENT
@@ -121,7 +122,7 @@ class RateLimited(PlatformError):
     disposition = Disposition.RATE_LIMITED
 
 
-class AuthError(PlatformError):
+class AuthError(PlatformError, ArtistFixableError):
     disposition = Disposition.RECONNECT
 
 

@@ -5,7 +5,6 @@ paths under each base are exactly the documented ones. Read at client constructi
 """
 
 import os
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -42,28 +41,3 @@ def host_url(host: Host) -> str:
     """The base URL for `host`: its environment variable when set, else the real platform host."""
     value = os.environ.get(host.value, "").strip()
     return (value or DEFAULTS[host]).rstrip("/")
-
-
-@dataclass(frozen=True)
-class PlatformHosts:
-    tiktok_api: str
-    tiktok_auth: str
-    instagram_api: str
-    facebook_auth: str
-    threads_api: str
-    threads_auth: str
-    x_api: str
-    x_auth: str
-
-    @classmethod
-    def from_env(cls) -> "PlatformHosts":
-        return cls(
-            tiktok_api=host_url(Host.TIKTOK_API),
-            tiktok_auth=host_url(Host.TIKTOK_AUTH),
-            instagram_api=host_url(Host.INSTAGRAM_API),
-            facebook_auth=host_url(Host.FACEBOOK_AUTH),
-            threads_api=host_url(Host.THREADS_API),
-            threads_auth=host_url(Host.THREADS_AUTH),
-            x_api=host_url(Host.X_API),
-            x_auth=host_url(Host.X_AUTH),
-        )

@@ -1,14 +1,15 @@
 """The shape of a platform's metrics readers, so the pulls in metrics/ call every platform the same way.
 
 A post reader gets a batch of targets (the API's multi-id read size, or 1 where insights are read one media at
-a time) and reports each target's counts or problem through `PostReading`. An account reader returns the
-snapshot's columns (followers, following, post_count, total_likes, raw).
+a time) and reports each target's counts or problem through `PostReading`, each platform's numbers mapped to
+`PostCounts` in its own metrics.py (docs/metrics.md). An account reader returns the snapshot's columns
+(followers, following, post_count, total_likes, raw).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -17,10 +18,37 @@ from azmth_pipelines.integrations.common.errors import PlatformError
 if TYPE_CHECKING:
     # Types only: metrics/ imports the registry, so importing it here at run time would be a cycle.
     from azmth_pipelines.metrics.credentials import Credential
-    from azmth_pipelines.metrics.mapping import PostCounts
     from azmth_pipelines.metrics.targets import Target
 
 T = TypeVar("T")
+
+COUNT_NAMES = ("views", "likes", "comments", "shares", "saves")
+
+
+@dataclass(frozen=True)
+class PostCounts:
+    """A post's views, likes, comments, shares and saves as one platform reported them.
+
+    A count is None (NULL in the database) where the platform offers no such number, or did not report it this
+    time; never 0 for "unknown". `raw` keeps every number the platform gave, so nothing is lost when several of
+    its fields fold into one of ours (reposts + quotes -> shares).
+    """
+
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def as_columns(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in COUNT_NAMES}
+
+
+def reported_sum(*values: int | None) -> int | None:
+    """The sum of the reported parts; None only when no part was reported."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
 
 
 class Call(Protocol):

@@ -1,8 +1,7 @@
 """Instagram's documented media and text limits (Instagram API with Facebook Login, content publishing).
 
-Sources: developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media
+Sources: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media
 ("Image specifications", "Reel specifications", "Story specifications") and .../content-publishing (caption).
-See shared/platform-apis.md 2.3-2.4.
 """
 
 from collections.abc import Sequence

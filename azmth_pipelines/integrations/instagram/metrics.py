@@ -3,13 +3,20 @@ the IG user's followers_count, follows_count, media_count."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from azmth_pipelines.integrations.common.errors import PermanentError
-from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostReading, each_media, settled
+from azmth_pipelines.integrations.common.metrics import (
+    Call,
+    MetricsReaders,
+    PostCounts,
+    PostReading,
+    each_media,
+    settled,
+)
 from azmth_pipelines.integrations.instagram.client import InstagramClient
 from azmth_pipelines.integrations.instagram.models import MediaInsights, MediaProductType
-from azmth_pipelines.metrics.mapping import from_instagram
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
@@ -19,10 +26,25 @@ if TYPE_CHECKING:
 _GRAPH_INVALID_PARAMETER = 100
 
 
+def post_counts(insights: MediaInsights) -> PostCounts:
+    """Media insights (instagram-media/insights, lifetime): views, likes, comments, shares, saved.
+
+    Stories have no likes/comments/saved metric (None); `plays`/`impressions` were removed in v22.0 and are
+    never read. Metrics not yet computed come back as an empty `data` list, hence None, not 0."""
+    return PostCounts(
+        views=insights.views,
+        likes=insights.likes,
+        comments=insights.comments,
+        shares=insights.shares,
+        saves=insights.saved,
+        raw=asdict(insights),
+    )
+
+
 async def _read_post(reading: PostReading, client: InstagramClient, token: str, target: Target) -> None:
     insights = await settled(reading, [target], _insights(reading, client, token, target))
     if insights is not None:
-        reading.snapshot(target, from_instagram(insights), reading.clock())
+        reading.snapshot(target, post_counts(insights), reading.clock())
 
 
 async def _insights(reading: PostReading, client: InstagramClient, token: str, target: Target) -> MediaInsights:

@@ -1,17 +1,16 @@
 """Instagram through Facebook Login: the dialog, the code exchange, the long-lived user token, and the
 Instagram professional account found through the user's Facebook Pages.
 
-Sources: developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow (dialog, code exchange
+Sources: https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow (dialog, code exchange
 by GET, /me/permissions for what was granted), docs/facebook-login/guides/access-tokens/get-long-lived
-(fb_exchange_token, about 60 days), docs/instagram-platform (Pages -> instagram_business_account);
-platform-apis.md 2.1-2.2.
+(fb_exchange_token, about 60 days), docs/instagram-platform (Pages -> instagram_business_account).
 """
 
 import logging
 import re
 from typing import ClassVar
 
-from azmth_pipelines.connections.errors import NoInstagramBusinessAccount
+from azmth_pipelines.connections.errors import ConnectRefused
 from azmth_pipelines.connections.grants import Identity, TokenGrant
 from azmth_pipelines.connections.pkce import Pkce
 from azmth_pipelines.integrations.common.errors import PlatformError
@@ -25,6 +24,17 @@ log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"/(v\d+\.\d+)$")
 DEFAULT_GRAPH_VERSION = "v25.0"
+
+# Worded once, verbatim: support answers point artists at exactly this sentence.
+NO_INSTAGRAM_BUSINESS_ACCOUNT = (
+    "No Instagram Business account found: convert your Instagram to Business or Creator, link it to a "
+    "Facebook Page in Meta Business Suite, then retry"
+)
+
+
+class NoInstagramBusinessAccount(ConnectRefused):
+    def __init__(self) -> None:
+        super().__init__(NO_INSTAGRAM_BUSINESS_ACCOUNT)
 
 
 def graph_version() -> str:

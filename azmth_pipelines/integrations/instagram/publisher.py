@@ -6,19 +6,20 @@ Path B hands the artist a downloadable copy and a deep link instead (`handed_off
 
 from contextlib import suppress
 
-from azmth_pipelines.domain.post_options import instagram_placement
 from azmth_pipelines.integrations.common.errors import PermanentError, PlatformError
 from azmth_pipelines.integrations.instagram.client import InstagramClient
 from azmth_pipelines.integrations.instagram.errors import container_error
+from azmth_pipelines.integrations.instagram.handoff import handoff_for
 from azmth_pipelines.integrations.instagram.models import MediaInfo
+from azmth_pipelines.integrations.instagram.options import checked_as, handed_off, placement_of
 from azmth_pipelines.integrations.meta.models import ContainerStatus
 from azmth_pipelines.integrations.meta.publisher import ContainerPublisher, published_since
 from azmth_pipelines.media.checks import missing_media
 from azmth_pipelines.media.store import MediaStore
 from azmth_pipelines.publishing.job import Checkpoint, PublishJob
-from azmth_pipelines.publishing.media_prep import PreparedMedia, handoff_for, prepare_media
+from azmth_pipelines.publishing.media_prep import PreparedMedia, prepare_media
 from azmth_pipelines.publishing.outcomes import HandedOff, Outcome, Published
-from azmth_pipelines.vocabulary import InstagramPath, MediaKind, Platform
+from azmth_pipelines.vocabulary import MediaKind, Platform
 
 
 class InstagramPublisher(ContainerPublisher):
@@ -32,8 +33,8 @@ class InstagramPublisher(ContainerPublisher):
     async def publish(self, job: PublishJob, checkpoint: Checkpoint) -> Outcome:
         if not job.media:
             raise _no_media()
-        placement = instagram_placement(job.options, job.media[0].kind)
-        if job.options.get("path") == InstagramPath.B.value:
+        placement = placement_of(job.options, job.media[0].kind)
+        if handed_off(job.options):
             handoff = await handoff_for(job.media[0], self._store, placement=placement, caption=job.caption)
             return HandedOff(
                 download_url=handoff.download_url,
@@ -41,7 +42,8 @@ class InstagramPublisher(ContainerPublisher):
                 detail={"instructions": handoff.instructions, "fallback_url": handoff.fallback_url},
             )
         prepared = [
-            await prepare_media(item, Platform.INSTAGRAM, self._store, placement=placement) for item in job.media
+            await prepare_media(item, Platform.INSTAGRAM, self._store, placement=checked_as(placement))
+            for item in job.media
         ]
         await self._quota.take(job)
         container_id = await self._create_container(job, prepared, placement)

@@ -4,6 +4,7 @@ rules on token answers, and refresh without a refresh token (the long-lived toke
 """
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import ClassVar
 
 from azmth_pipelines.connections.grants import TokenGrant, expires_at
@@ -16,6 +17,11 @@ from azmth_pipelines.integrations.common.http import ApiResponse
 class MetaProvider(Provider):
     # The platform's Graph error rules (its errors.py), which sort token answers too.
     graph_error: ClassVar[Callable[..., PlatformError | None]]
+    # The ~60-day long-lived tokens get a week of slack, which also keeps Threads' "at least 24 hours old"
+    # refresh rule (long-lived-tokens) satisfied.
+    refresh_lead = timedelta(days=7)
+    # An expired long-lived token can neither be exchanged nor refreshed (get-long-lived).
+    refreshes_expired_token = False
 
     def _dialog_url(self) -> str:
         raise NotImplementedError

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from azmth_pipelines.integrations.common.errors import Disposition, PlatformError, error_for
 from azmth_pipelines.integrations.common.http import ApiResponse
-from azmth_pipelines.integrations.meta.errors import classify_graph_failure, graph_error
+from azmth_pipelines.integrations.meta.errors import graph_error
 from azmth_pipelines.vocabulary import Platform
 
 PLATFORM = Platform.THREADS
@@ -15,13 +15,6 @@ PLATFORM = Platform.THREADS
 # posts doc, container error_message: a download can fail on a transient network problem; every other
 # value (INVALID_*, FAILED_PROCESSING_*) is a property of the media itself.
 _RETRYABLE_CONTAINER_ERRORS = frozenset({"FAILED_DOWNLOADING_VIDEO", "UNKNOWN"})
-
-
-def classify_threads_failure(
-    http_status: int, code: int | str | None, subcode: int | str | None, *, is_transient: bool = False
-) -> Disposition:
-    """Sort a Threads Graph error into what the caller should do."""
-    return classify_graph_failure(http_status, code, subcode, is_transient=is_transient)
 
 
 def threads_error(answer: ApiResponse, *, secrets: Iterable[str] = ()) -> PlatformError | None:

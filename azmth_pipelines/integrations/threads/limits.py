@@ -1,7 +1,7 @@
 """Threads' documented media and text limits.
 
-Sources: developers.facebook.com/docs/threads/create-posts (text, links) and Meta's Threads media
-specifications (mirrored by ayrshare media-guidelines). See shared/platform-apis.md 3.2.
+Sources: https://developers.facebook.com/docs/threads/create-posts (text, links) and Meta's Threads media
+specifications (mirrored by https://www.ayrshare.com/docs/media-guidelines/threads).
 """
 
 from collections.abc import Sequence

@@ -1,9 +1,9 @@
 """Threads: authorize on threads.net, exchange the code (POST), upgrade to the 60-day token
 (th_exchange_token), refresh it (th_refresh_token).
 
-Sources: developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions and
-get-started/long-lived-tokens (platform-apis.md 3.1). The token endpoints sit at the host root, API calls
-under /v1.0. A token can be refreshed once it is 24 hours old and until it expires.
+Sources: https://developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions and
+https://developers.facebook.com/docs/threads/get-started/long-lived-tokens. The token endpoints sit at the host
+root, API calls under /v1.0. A token can be refreshed once it is 24 hours old and until it expires.
 """
 
 from dataclasses import replace
@@ -40,7 +40,9 @@ class ThreadsProvider(MetaProvider):
             ),
             (code,),
         )
-        # user_id is a JSON number here (platform-apis.md 5); the short-lived token lasts one hour.
+        # user_id is a JSON number here (the code exchange in
+        # https://developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions);
+        # the short-lived token lasts one hour.
         user_id = require_account_id(self.platform, short.get("user_id"), "user_id")
         short_token = str(short["access_token"])
         params = {

@@ -179,15 +179,6 @@ class TikTokClient(PlatformClient):
             parse=PublishStatus.from_data,
         )
 
-    async def cancel_pull(self, token: str, publish_id: str) -> None:
-        await self._call(
-            token,
-            "/v2/post/publish/cancel/",
-            scope=SCOPE_PUBLISH,
-            body={"publish_id": publish_id},
-            parse=lambda data: None,
-        )
-
     # --- Chunked transfer (content-posting-api-media-transfer-guide) -------------------------------
 
     async def upload_video(

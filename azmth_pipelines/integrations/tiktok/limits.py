@@ -1,8 +1,8 @@
 """TikTok's documented media and text limits (Content Posting API).
 
-Sources: developers.tiktok.com/doc/content-posting-api-media-transfer-guide (video/photo restrictions),
+Sources: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (video/photo restrictions),
 content-posting-api-reference-direct-post (title), content-posting-api-reference-photo-post (title/description),
-content-posting-api-reference-query-creator-info (max_video_post_duration_sec). See shared/platform-apis.md 1.4.
+content-posting-api-reference-query-creator-info (max_video_post_duration_sec).
 """
 
 from collections.abc import Sequence

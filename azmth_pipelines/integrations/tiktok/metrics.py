@@ -6,13 +6,31 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostReading, settled
+from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostCounts, PostReading, settled
 from azmth_pipelines.integrations.tiktok.client import MAX_IDS_PER_QUERY, TikTokClient
-from azmth_pipelines.metrics.mapping import from_tiktok
+from azmth_pipelines.integrations.tiktok.models import Video
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
     from azmth_pipelines.metrics.targets import Target
+
+
+def post_counts(video: Video) -> PostCounts:
+    """Display API video object (tiktok-api-v2-video-query): view_count, like_count, comment_count,
+    share_count. The Display API has no favourites/saves count, so saves is None."""
+    return PostCounts(
+        views=video.view_count,
+        likes=video.like_count,
+        comments=video.comment_count,
+        shares=video.share_count,
+        saves=None,
+        raw={
+            "view_count": video.view_count,
+            "like_count": video.like_count,
+            "comment_count": video.comment_count,
+            "share_count": video.share_count,
+        },
+    )
 
 
 async def read_posts(
@@ -31,7 +49,7 @@ async def read_posts(
             # video/query silently leaves out ids that are not the caller's or no longer exist.
             reading.problem(target, "not_found", "TikTok did not return the video")
             continue
-        reading.snapshot(target, from_tiktok(video), captured_at)
+        reading.snapshot(target, post_counts(video), captured_at)
 
 
 async def read_account(call: Call, client: TikTokClient, credential: Credential) -> dict[str, Any]:

@@ -2,16 +2,17 @@
 rotating refresh tokens.
 
 Sources: developers.tiktok.com/doc/login-kit-desktop, oauth-user-access-token-management,
-oauth-refresh-a-user-access-token (platform-apis.md 1.2).
+https://developers.tiktok.com/doc/oauth-refresh-a-user-access-token (refresh tokens rotate).
 """
 
 import os
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from azmth_pipelines.connections._authlib import AsyncOAuth2Client, add_params_to_qs
-from azmth_pipelines.connections.errors import AppNotApproved, ConnectRefused
+from azmth_pipelines.connections.errors import ConnectRefused
 from azmth_pipelines.connections.grants import Identity, TokenGrant, expires_at
 from azmth_pipelines.connections.pkce import ChallengeEncoding, Pkce
 from azmth_pipelines.connections.providers.base import Provider, require_account_id
@@ -24,6 +25,10 @@ from azmth_pipelines.integrations.tiktok.errors import tiktok_error
 from azmth_pipelines.vocabulary import Platform, TikTokMode
 
 _CLIENT_KEY_AUTH = "tiktok_client_key"
+
+
+class AppNotApproved(ConnectRefused):
+    """An app before TikTok's review serves only the test users registered in the developer portal."""
 
 
 def _client_key_in_body(client: Any, method: str, uri: str, headers: Any, body: Any) -> tuple[Any, Any, Any]:
@@ -54,6 +59,8 @@ class TikTokProvider(Provider):
     read_scopes = ("user.info.basic", "user.info.profile", "user.info.stats", "video.list")
     # video.publish posts directly; video.upload sends to the drafts inbox (and photo MEDIA_UPLOAD).
     write_scopes = ("video.publish", "video.upload")
+    # A 2-hour access token (the 2026 token doc) must be caught with more than an hour left: the job runs hourly.
+    refresh_lead = timedelta(minutes=75)
 
     @classmethod
     def publish_scopes(cls, options: dict[str, Any], has_media: bool) -> list[str]:

@@ -92,7 +92,7 @@ class TikTokPublisher:
         privacy: str | None,
         max_duration: int | None,
     ) -> str:
-        prepared = await prepare_media(job.media[0], Platform.TIKTOK, self._store, tiktok_max_duration_s=max_duration)
+        prepared = await prepare_media(job.media[0], Platform.TIKTOK, self._store, creator_max_s=max_duration)
         plan = ChunkPlan.for_size(prepared.bytes)
         # The init call starts the post on TikTok's side: from here a dead run must be reconciled, not redone.
         await checkpoint(Stage.PUBLISH_REQUESTED, {})

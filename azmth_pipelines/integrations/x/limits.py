@@ -1,7 +1,7 @@
 """X's documented media and text limits (API v2).
 
-Sources: docs.x.com/x-api/media/quickstart/best-practices ("Size and duration limits", "Image specifications",
-"Video specifications"), docs.x.com/fundamentals/counting-characters. See shared/platform-apis.md 4.3, 4.8.
+Sources: https://docs.x.com/x-api/media/quickstart/best-practices ("Size and duration limits", "Image
+specifications", "Video specifications"), https://docs.x.com/fundamentals/counting-characters.
 The older 512 MB / 140 s video cap now applies only to DM video; Post video is 20 min / 8 GB by default and
 125 min / 16 GB for Premium/verified users (limits follow the posting user, not the developer plan).
 """

@@ -7,11 +7,19 @@ paid plan allows them), and the tier seen is recorded on the connection (social_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostReading, settled
+from azmth_pipelines.integrations.common.metrics import (
+    Call,
+    MetricsReaders,
+    PostCounts,
+    PostReading,
+    reported_sum,
+    settled,
+)
 from azmth_pipelines.integrations.x.client import MAX_IDS_PER_READ, XClient
-from azmth_pipelines.metrics.mapping import from_x
+from azmth_pipelines.integrations.x.models import Tweet
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
@@ -20,6 +28,22 @@ if TYPE_CHECKING:
 X_TIER_FREE = "free"  # 403 client-forbidden: the access level is write-only
 X_TIER_CAPPED = "usage_capped"  # the monthly read cap is spent
 X_TIER_READS = "read_access"  # Basic, Pro, Enterprise or pay-per-use
+
+
+def post_counts(tweet: Tweet) -> PostCounts:
+    """X tweet public_metrics (x-api/fundamentals/metrics): impression_count, like_count, reply_count,
+    retweet_count, quote_count, bookmark_count. shares = retweets + quotes; saves = bookmarks."""
+    metrics = tweet.public_metrics
+    if metrics is None:
+        return PostCounts(raw={"public_metrics": None})
+    return PostCounts(
+        views=metrics.impression_count,
+        likes=metrics.like_count,
+        comments=metrics.reply_count,
+        shares=reported_sum(metrics.retweet_count, metrics.quote_count),
+        saves=metrics.bookmark_count,
+        raw={"public_metrics": asdict(metrics)},
+    )
 
 
 async def read_posts(reading: PostReading, client: XClient, credential: Credential, targets: Sequence[Target]) -> None:
@@ -42,7 +66,7 @@ async def read_posts(reading: PostReading, client: XClient, credential: Credenti
     for target in targets:
         tweet = by_id.get(target.remote_id)
         if tweet is not None:
-            reading.snapshot(target, from_x(tweet), captured_at)
+            reading.snapshot(target, post_counts(tweet), captured_at)
             continue
         refusal = errors.get(target.remote_id)
         kind = "not_found" if refusal is None or refusal.kind == "resource-not-found" else "error"

@@ -1,11 +1,12 @@
 """X OAuth 2.0 authorization code with PKCE (S256), refresh with offline.access.
 
-Sources: docs.x.com fundamentals/authentication/oauth-2-0/{authorization-code, user-access-token}
-(platform-apis.md 4.1): confidential clients authenticate with HTTP Basic, public clients send client_id;
+Sources: https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code and
+.../oauth-2-0/user-access-token: confidential clients authenticate with HTTP Basic, public clients send client_id;
 scopes are space-separated; refresh tokens are issued only for offline.access.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from azmth_pipelines.connections.errors import oauth_error
@@ -31,6 +32,9 @@ class XProvider(Provider):
     # refresh token and the connection dies after two hours.
     read_scopes = ("tweet.read", "users.read", "offline.access")
     write_scopes = ("tweet.write", "media.write")
+    # A 2-hour access token must be caught with more than an hour left: the refresh job runs hourly.
+    refresh_lead = timedelta(minutes=75)
+    no_refresh_token_hint = " (offline.access was not granted)"
 
     @classmethod
     def publish_scopes(cls, options: dict[str, Any], has_media: bool) -> list[str]:

@@ -10,10 +10,15 @@ long-standing Instagram "iPhone Hooks" scheme (also registered by the Android ap
 pages (UNCONFIRMED), hence the web fallback.
 """
 
+import asyncio
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from azmth_pipelines.media.crop import CropSpec, crop_image
 from azmth_pipelines.media.store import MediaStore
+from azmth_pipelines.publishing.job import JobMedia
+from azmth_pipelines.vocabulary import MediaKind
 
 INSTAGRAM_APP_LINK = "instagram://camera"
 INSTAGRAM_WEB_FALLBACK = "https://www.instagram.com/"
@@ -53,3 +58,14 @@ def instagram_handoff(
         sha256=stored.sha256,
         caption=caption,
     )
+
+
+async def handoff_for(item: JobMedia, store: MediaStore, *, placement: str, caption: str) -> Handoff:
+    """The artist's own copy (with their crop) and the way into the app."""
+    path = item.path
+    with tempfile.TemporaryDirectory(prefix="azmth-handoff-") as tmp:
+        if item.kind is MediaKind.IMAGE and item.crop:
+            path = await asyncio.to_thread(
+                lambda: crop_image(item.path, CropSpec.from_dict(item.crop or {}), Path(tmp) / "handoff.jpg").path
+            )
+        return await asyncio.to_thread(instagram_handoff, store, path, placement=placement, caption=caption)
