@@ -5,17 +5,28 @@ BIN := $(VENV)/bin
 export AZMTH_HOME ?= $(CURDIR)/.azmth
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint typecheck dev clean
+.PHONY: install lock demo test lint typecheck dev clean
 
-$(BIN)/python:
+# uv installs from uv.lock: every dependency at the version and hash CI passed with. uv itself is pinned and
+# lives in its own venv, so a fresh machine needs only Python.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-# Reinstall whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Sync whenever pyproject.toml or the lock changes; --locked refuses a lock that disagrees with pyproject.toml.
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra dev --python $(PYTHON) --quiet
 	@touch $@
+
+# Refresh uv.lock after editing pyproject.toml's dependencies; `make lock UPGRADE=1` moves every package to its
+# newest allowed version.
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 install: $(VENV)/.installed
 
@@ -41,4 +52,4 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:
-	rm -rf $(VENV) .azmth .dagster_home
+	rm -rf $(VENV) $(TOOLS) .azmth .dagster_home
