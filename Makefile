@@ -44,12 +44,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# dagster.yaml is the local instance's template; Dagster reads an instance's configuration from $DAGSTER_HOME only.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/azmth dev
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azmth .dagster_home

@@ -70,13 +70,21 @@ def redirect_with(uri: str, params: dict[str, str | None]) -> RedirectResponse:
 
 
 def authorizing_account(state: SandboxState, platform: str) -> tuple[Account | None, dict[str, Any]]:
-    """Who is "logged in" on the authorize page: the admin's choice, else the newest account there."""
+    """Who is "logged in" on the authorize page: the admin's choice, else the newest account there, else a test
+    user who signs up on the spot.
+
+    A consent page nobody is logged in to asks the visitor to log in first; it is no decline. Only a user who
+    says no (an admin `decision: deny`) is answered with error=access_denied (RFC 6749 4.1.2.1), so a client
+    run against a freshly started sandbox connects without any admin call.
+    """
     choice = state.oauth_users.get(platform, {})
     account_id = choice.get("account_id")
     if account_id:
         return state.accounts.get(account_id), choice
     candidates = [a for a in state.accounts.values() if a.platform == platform]
-    return (candidates[-1] if candidates else None), choice
+    if candidates:
+        return candidates[-1], choice
+    return state.add_account(platform, f"sandbox_{platform}_user"), choice
 
 
 def start_job(state: SandboxState, job: Job, work: Callable[[], Awaitable[str | None]]) -> None:

@@ -94,3 +94,9 @@ def sandbox_env(base_url: str) -> dict[str, str]:
         "AZMTH_X_API_URL": f"{base}/x",
         "AZMTH_X_AUTH_URL": f"{base}/x-www",
     }
+
+
+def default_apps(platforms: tuple[str, ...] = ("tiktok", "instagram", "threads", "x")) -> dict[str, tuple[str, str]]:
+    """The app every sandbox registers on each platform at start, as (client id, client secret): what a developer
+    portal would show for an app already set up, so a client can run the OAuth flow without any admin call."""
+    return {platform: (f"sandbox-{platform}-client", f"sandbox-{platform}-secret") for platform in platforms}

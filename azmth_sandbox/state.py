@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azmth_sandbox.clock import SandboxClock
-from azmth_sandbox.config import DAY, SandboxConfig
+from azmth_sandbox.config import DAY, SandboxConfig, default_apps
 from azmth_sandbox.faults import FaultBook
 from azmth_sandbox.media import MediaFetcher
 from azmth_sandbox.ratelimit import SlidingWindows
@@ -279,8 +279,8 @@ class SandboxState:
         # (account id, text) -> (time, tweet id) of the latest post, for X's duplicate-content check.
         self.x_recent_texts: dict[tuple[str, str], tuple[float, str]] = {}
         self._counter = itertools.count(1)
-        for platform in PLATFORMS:
-            self.add_app(App(platform, f"sandbox-{platform}-client", f"sandbox-{platform}-secret"))
+        for platform, (client_id, client_secret) in default_apps(PLATFORMS).items():
+            self.add_app(App(platform, client_id, client_secret))
 
     def reset(self) -> None:
         """Back to the state at start: no data, no faults, clock at real time, the configured limits."""
@@ -322,7 +322,7 @@ class SandboxState:
         return app
 
     def default_app(self, platform: str) -> App:
-        return self.apps[f"sandbox-{platform}-client"]
+        return self.apps[default_apps((platform,))[platform][0]]
 
     def add_account(self, platform: str, username: str, **options: Any) -> Account:
         if platform not in PLATFORMS:

@@ -179,11 +179,11 @@ def build_config(**config: Any) -> SandboxConfig:
 
 
 @contextlib.contextmanager
-def running_sandbox(**config: Any) -> Iterator[SandboxHandle]:
-    """Start a sandbox on 127.0.0.1:<free port> in a background thread; stop it on exit."""
+def running_sandbox(*, port: int = 0, **config: Any) -> Iterator[SandboxHandle]:
+    """Start a sandbox on 127.0.0.1:<port> (default: a free one) in a background thread; stop it on exit."""
     app = create_app(build_config(**config))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
     )
     thread = threading.Thread(target=server.run, name="azmth-sandbox", daemon=True)
     thread.start()

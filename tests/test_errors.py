@@ -2,7 +2,8 @@
 
 import pytest
 
-from azmth_pipelines.connections.errors import ConnectRefused
+from azmth_pipelines.connections.apps import AppCredentials
+from azmth_pipelines.connections.errors import AppNotConfigured, ConnectRefused
 from azmth_pipelines.domain.errors import DomainError, NotFound, ValidationError
 from azmth_pipelines.errors import (
     ArtistFixableError,
@@ -22,6 +23,7 @@ from azmth_pipelines.integrations.common.errors import (
 from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.releases.csv_import import BadRow, MissingColumns
 from azmth_pipelines.token_cipher import TokenDecryptionError
+from azmth_pipelines.vocabulary import Platform
 
 
 @pytest.mark.parametrize(
@@ -43,6 +45,7 @@ from azmth_pipelines.token_cipher import TokenDecryptionError
         (AuthError, PlatformFailure),
         (MediaError, MediaFailure),
         (ConfigurationError, AzmthError),
+        (AppNotConfigured, ConfigurationError),
     ],
 )
 def test_each_error_sits_on_the_branch_that_says_who_fixes_it(error: type[Exception], branch: type[AzmthError]) -> None:
@@ -57,3 +60,8 @@ def test_only_a_dead_connection_is_both_a_platform_failure_and_the_artists_to_fi
 
 def test_csv_errors_are_still_value_errors_for_callers_that_catch_those() -> None:
     assert issubclass(BadRow, ValueError) and issubclass(MissingColumns, ValueError)
+
+
+def test_missing_app_credentials_are_the_operators_to_fix_and_name_the_variables() -> None:
+    with pytest.raises(ConfigurationError, match="set AZMTH_X_CLIENT_ID"):
+        AppCredentials.of(Platform.X, client_id=None, client_secret=None)

@@ -278,8 +278,10 @@ def metrics_followup_job() -> None:
     pull_followup_metrics()
 
 
+# The job by name, not the object: Definitions then binds the resources to the job once, instead of rebuilding this
+# sensor around a resource-bound copy (Dagster 1.13's rebuild passes its beta `owners` on and warns on every load).
 @dg.sensor(
-    job=metrics_followup_job,
+    job_name=metrics_followup_job.name,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Every 30 s: request pulls for posts published 60 s / 24 h ago and for refresh requests.",

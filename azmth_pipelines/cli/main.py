@@ -6,6 +6,7 @@ from azmth_pipelines.cli.artists import artist_app
 from azmth_pipelines.cli.connections import connect, connections_app, keys_app
 from azmth_pipelines.cli.db import db_app
 from azmth_pipelines.cli.demo import demo
+from azmth_pipelines.cli.dev import dev
 from azmth_pipelines.cli.media import media_app
 from azmth_pipelines.cli.metrics import metrics_app, refresh_metrics
 from azmth_pipelines.cli.posts import post_app
@@ -33,6 +34,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(metrics_app, name="metrics")
 post_app.command("refresh-metrics")(refresh_metrics)
 app.command("demo")(demo)
+app.command("dev")(dev)
 
 if __name__ == "__main__":
     app()

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
+from azmth_pipelines.cli.output import fail, one_line_errors
+from azmth_pipelines.cli.ports import is_port_taken
 from azmth_pipelines.config import settings
 from azmth_pipelines.integrations.instagram.silent_audio import ensure_audio_track
 from azmth_pipelines.media.checks import PLACEMENTS, PLATFORMS, check_media
 from azmth_pipelines.media.crop import CropSpec, crop_image
-from azmth_pipelines.media.errors import MediaError
 from azmth_pipelines.media.probe import probe_file
 from azmth_pipelines.media.trim import trim_video
 
@@ -21,11 +22,6 @@ FileArg = Annotated[Path, typer.Argument(help="The media file.", show_default=Fa
 OutOption = Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the result.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code=1)
-
-
 def _floats(text: str, count: int, what: str, example: str) -> tuple[float, ...]:
     parts = text.split(",")
     try:
@@ -33,17 +29,15 @@ def _floats(text: str, count: int, what: str, example: str) -> tuple[float, ...]
     except ValueError:
         values = ()
     if len(values) != count:
-        raise _fail(f"{what} {text!r} is not valid; write it like {example}.")
+        fail(f"{what} {text!r} is not valid; write it like {example}.")
     return values
 
 
 @media_app.command()
 def probe(file: FileArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show what a media file is: kind, format, size, dimensions, duration, frame rate, codecs."""
-    try:
+    with one_line_errors():
         found = probe_file(file)
-    except MediaError as exc:
-        raise _fail(str(exc)) from exc
     if as_json:
         typer.echo(json.dumps(found.to_dict(), indent=2))
         return
@@ -66,16 +60,14 @@ def crop(
     focus_point = _floats(focus, 2, "The focus point", "0.5,0.3") if focus else None
     pixel_box = _floats(box, 4, "The box", "100,0,1080,1350") if box else None
     if pixel_box is not None and any(value != int(value) for value in pixel_box):
-        raise _fail(f"The box {box!r} must be whole pixels, like 100,0,1080,1350.")
-    try:
+        fail(f"The box {box!r} must be whole pixels, like 100,0,1080,1350.")
+    with one_line_errors():
         spec = CropSpec(
             aspect=aspect,
             focus=(focus_point[0], focus_point[1]) if focus_point else None,
             box=tuple(int(value) for value in pixel_box) if pixel_box else None,  # type: ignore[arg-type]
         )
         result = crop_image(file, spec, output, max_width=max_width, max_height=max_height)
-    except MediaError as exc:
-        raise _fail(str(exc)) from exc
     typer.echo(f"{result.path} {result.width}x{result.height}")
 
 
@@ -87,10 +79,8 @@ def trim(
     output: OutOption = None,
 ) -> None:
     """Trim a video to at most --max seconds (stream copy when starting at 0)."""
-    try:
+    with one_line_errors():
         result = trim_video(file, max_seconds, output, start_s=start)
-    except MediaError as exc:
-        raise _fail(str(exc)) from exc
     note = "" if result.trimmed else " (already short enough, unchanged)"
     typer.echo(f"{result.path} {result.duration_s:.2f}s{note}")
 
@@ -98,10 +88,8 @@ def trim(
 @media_app.command("add-audio")
 def add_audio(file: FileArg, output: OutOption = None) -> None:
     """Give a video without sound a silent AAC track (Instagram Reels refuses videos without audio)."""
-    try:
+    with one_line_errors():
         result = ensure_audio_track(file, output)
-    except MediaError as exc:
-        raise _fail(str(exc)) from exc
     note = " (already has audio, unchanged)" if result == file else ""
     typer.echo(f"{result}{note}")
 
@@ -118,11 +106,9 @@ def check(
     chosen = platform or list(PLATFORMS)
     unknown = [name for name in chosen if name not in PLATFORMS]
     if unknown or placement not in PLACEMENTS:
-        raise _fail(f"Choose platforms from {', '.join(PLATFORMS)} and a placement from {', '.join(PLACEMENTS)}.")
-    try:
+        fail(f"Choose platforms from {', '.join(PLATFORMS)} and a placement from {', '.join(PLACEMENTS)}.")
+    with one_line_errors():
         found = probe_file(file)
-    except MediaError as exc:
-        raise _fail(str(exc)) from exc
     errors = 0
     for name in chosen:
         problems = check_media(name, found, placement=placement, creator_max_s=tiktok_max_duration, premium=x_premium)
@@ -146,8 +132,22 @@ def serve(
 
     current = settings()
     public = urlsplit(current.public_media_url)
-    server = MediaServer(current.media_dir, port=port if port is not None else public.port or 8701, path=public.path)
-    typer.echo(f"Serving {current.media_dir} at {server.start()} (Ctrl+C to stop)")
+    chosen = port if port is not None else public.port or 8701
+    server = MediaServer(current.media_dir, port=chosen, path=public.path)
+    try:
+        url = server.start()
+    except OSError as exc:
+        if not is_port_taken(exc):
+            raise
+        # Platforms fetch media from AZMTH_PUBLIC_MEDIA_URL, so another port only helps when that says so too.
+        fail(
+            f"port {chosen} is in use on 127.0.0.1 (another media server?); pass --port with a free port "
+            f"and point AZMTH_PUBLIC_MEDIA_URL at it, e.g. "
+            f"AZMTH_PUBLIC_MEDIA_URL=http://127.0.0.1:8711{public.path} azmth media serve --port 8711"
+        )
+    if url.rstrip("/") != current.public_media_url.rstrip("/"):
+        typer.echo(f"warning: platforms fetch media at AZMTH_PUBLIC_MEDIA_URL={current.public_media_url}", err=True)
+    typer.echo(f"Serving {current.media_dir} at {url} (Ctrl+C to stop)")
     try:
         while True:
             time.sleep(3600)

@@ -91,7 +91,11 @@ def create(
     body: str = typer.Option("", "--body", help="The caption used where no override is set."),
     caption: list[str] = typer.Option([], "--caption", help="PLATFORM=TEXT caption override (repeat)."),
     media: list[Path] = typer.Option([], "--media", help="Image or video file (repeat, in order)."),
-    crop: list[str] = typer.Option([], "--crop", help="PLATFORM=ASPECT[@X,Y] crop for the images (repeat)."),
+    crop: list[str] = typer.Option(
+        [],
+        "--crop",
+        help="PLATFORM=ASPECT or PLATFORM=ASPECT@X,Y (the point kept centred) crop for the images (repeat).",
+    ),
     at: str | None = typer.Option(None, "--at", help="ISO 8601 time; without an offset, the artist's timezone."),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft instead of scheduling it."),
     release: int | None = typer.Option(None, "--release", help="Release id to tag the post with."),

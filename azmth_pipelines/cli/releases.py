@@ -43,6 +43,10 @@ def _date(option: str, text: str) -> date:
         fail(f"{option}: {text!r} is not a date such as 2026-12-01")
 
 
+# Help texts are Rich markup: "[@...]" would be read as a tag and vanish, so no brackets here.
+_CHECKLIST_HELP = "TITLE@DATE, the due date as YYYY-MM-DD, or TITLE alone (repeat)."
+
+
 def _checklist(values: list[str]) -> list[ChecklistInput]:
     """'Master delivered@2026-11-01' (title, optional due date after @)."""
     items = []
@@ -168,7 +172,7 @@ def create(
     release_date: str | None = typer.Option(None, "--date", help="Street date, YYYY-MM-DD."),
     presave_url: str | None = typer.Option(None, "--presave-url"),
     distributor_status: str = typer.Option("not_submitted", "--distributor-status"),
-    checklist: list[str] = typer.Option([], "--checklist", help="TITLE[@YYYY-MM-DD] (repeat)."),
+    checklist: list[str] = typer.Option([], "--checklist", help=_CHECKLIST_HELP),
     plan: list[str] = typer.Option([], "--plan", help="HEADING: TEXT marketing plan section (repeat)."),
     ad: list[str] = typer.Option([], "--ad", help="PLATFORM:NAME:BUDGET[:START[:END]] (repeat)."),
     as_json: bool = JsonFlag,
@@ -202,7 +206,7 @@ def update(
     presave_url: str | None = typer.Option(None, "--presave-url"),
     distributor_status: str | None = typer.Option(None, "--distributor-status"),
     reason: str | None = typer.Option(None, "--reason", help="Why the distributor status changed."),
-    add_checklist: list[str] = typer.Option([], "--add-checklist", help="TITLE[@YYYY-MM-DD] (repeat)."),
+    add_checklist: list[str] = typer.Option([], "--add-checklist", help=_CHECKLIST_HELP),
     done: list[int] = typer.Option([], "--done", help="Tick checklist item N, from 1 as shown (repeat)."),
     undone: list[int] = typer.Option([], "--undone", help="Untick checklist item N (repeat)."),
     plan: list[str] = typer.Option([], "--plan", help="HEADING: TEXT sets that plan section or adds it (repeat)."),

@@ -3,7 +3,7 @@
 import os
 from dataclasses import dataclass, field
 
-from azmth_pipelines.connections.errors import ConnectRefused
+from azmth_pipelines.connections.errors import AppNotConfigured
 from azmth_pipelines.vocabulary import Platform
 
 
@@ -16,7 +16,7 @@ class AppCredentials:
 
     @classmethod
     def of(cls, platform: Platform, client_id: str | None, client_secret: str | None) -> "AppCredentials":
-        """The platform's app credentials from these values; ConnectRefused, naming the variables, when incomplete."""
+        """The platform's app credentials from these values; AppNotConfigured, naming the variables, when incomplete."""
         # Imported here: the providers import this module.
         from azmth_pipelines.connections.providers import provider_class
 
@@ -26,7 +26,7 @@ class AppCredentials:
         client_secret = (client_secret or "").strip() or None
         if not client_id or (client_secret is None and provider.needs_app_secret):
             needed = f"{id_variable} and {secret_variable}" if provider.needs_app_secret else id_variable
-            raise ConnectRefused(
+            raise AppNotConfigured(
                 f"{platform.label} app credentials are not configured: set {needed} "
                 f"(from the app's page in the {platform.label} developer portal)."
             )

@@ -7,12 +7,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from azmth_pipelines.domain.errors import DomainError
+from azmth_pipelines.errors import ConfigurationError
 from azmth_pipelines.integrations.common.errors import Disposition, PlatformError, error_for
 from azmth_pipelines.integrations.common.http import ApiResponse, retry_after_seconds
 
 
 class ConnectRefused(DomainError):
     """The connection was not made; the message says why and what to do. Nothing was saved."""
+
+
+class AppNotConfigured(ConnectRefused, ConfigurationError):
+    """Our app's client id or secret for a platform is not set: an operator fixes it, not the artist."""
 
 
 class ConsentDenied(ConnectRefused):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from azmth_pipelines.connections.apps import AppCredentials
-from azmth_pipelines.connections.errors import ConnectRefused
+from azmth_pipelines.connections.errors import AppNotConfigured
 from azmth_pipelines.connections.providers import Provider, provider_for
 from azmth_pipelines.connections.status import mark_needs_reconnect
 from azmth_pipelines.db.engine import session_scope
@@ -99,7 +99,7 @@ async def refresh_due_connections(
     cipher = cipher or TokenCipher.from_settings()
     with session_scope(database_url) as session:
         due = due_connection_ids(session, now)
-    providers: dict[Platform, Provider | ConnectRefused] = {}
+    providers: dict[Platform, Provider | AppNotConfigured] = {}
     results = []
     try:
         for connection_id in due:
@@ -128,7 +128,7 @@ async def refresh_connection(
     force: bool = False,
     database_url: str | None = None,
     cipher: TokenCipher | None = None,
-    providers: dict[Platform, "Provider | ConnectRefused"] | None = None,
+    providers: dict[Platform, "Provider | AppNotConfigured"] | None = None,
     apps: Mapping[Platform, AppCredentials] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> RefreshResult:
@@ -151,10 +151,10 @@ async def refresh_connection(
             return _result(row, RefreshOutcome.NEEDS_RECONNECT, reason)
 
     own_providers = providers is None
-    cache: dict[Platform, Provider | ConnectRefused] = {} if providers is None else providers
+    cache: dict[Platform, Provider | AppNotConfigured] = {} if providers is None else providers
     provider = _provider(cache, snapshot.platform, apps, clock)
     try:
-        if isinstance(provider, ConnectRefused):
+        if isinstance(provider, AppNotConfigured):
             log.error("cannot refresh %s connection %s: %s", snapshot.platform.label, snapshot.id, provider)
             return _result_of(snapshot, RefreshOutcome.RETRY_LATER, str(provider))
         dead = _dead_without_call(snapshot, provider, now)
@@ -202,15 +202,15 @@ async def refresh_connection(
 
 
 def _provider(
-    cache: dict[Platform, "Provider | ConnectRefused"],
+    cache: dict[Platform, "Provider | AppNotConfigured"],
     platform: Platform,
     apps: Mapping[Platform, AppCredentials] | None,
     clock: Callable[[], datetime],
-) -> "Provider | ConnectRefused":
+) -> "Provider | AppNotConfigured":
     if platform not in cache:
         try:
             cache[platform] = provider_for(platform, (apps or {}).get(platform), now=clock)
-        except ConnectRefused as missing:  # app credentials not configured: an operator problem
+        except AppNotConfigured as missing:
             cache[platform] = missing
     return cache[platform]
 

@@ -70,9 +70,16 @@ def purge_expired(sessions: sessionmaker[Session], *, now: datetime) -> PurgeRep
             post = session.get(ContentPost, post_id)
             if post is None or post.deleted_at is None or post.deleted_at >= now - RESTORE_WINDOW:
                 continue  # restored or purged meanwhile
-            session.execute(delete(StaffError).where(StaffError.post_id == post_id))
-            session.delete(post)
+            purge_post(session, post)
         purged.append(post_id)
         if release_id is not None:
             releases.add(release_id)
     return PurgeReport(purged, releases)
+
+
+def purge_post(session: Session, post: ContentPost) -> None:
+    """Delete one post for good, with its attempts, metrics and refresh requests (ON DELETE CASCADE) and its
+    staff errors, which hold the platform's copy of the post's content."""
+    session.execute(delete(StaffError).where(StaffError.post_id == post.id))
+    session.delete(post)
+    session.flush()

@@ -1,12 +1,15 @@
 """What a media file is: kind, container, size, dimensions and, for video, duration, frame rate and codecs.
 
 Images are read with Pillow; videos with the static ffmpeg's `-i` report (there is no ffprobe, and exit code 1
-is how ffmpeg says "no output given"). Width and height are as displayed: EXIF orientation on images and the
-display-matrix rotation on phone videos are applied, because platforms check the shape the viewer sees.
+is how ffmpeg says "no output given"). A file that reads as neither is refused as such, whatever its name says:
+ffmpeg picks its single-picture reader from the extension alone, so a text file named `.jpg` "opens" in ffmpeg as
+a picture of no size. Width and height are as displayed: EXIF orientation on images and the display-matrix
+rotation on phone videos are applied, because platforms check the shape the viewer sees.
 """
 
 import os
 import re
+import struct
 import subprocess
 import tempfile
 import warnings
@@ -36,6 +39,11 @@ _SIZE_RE = re.compile(r"(?:^|, )(\d{1,5})x(\d{1,5})(?=[\s,]|$)")
 _FPS_RE = re.compile(r"(\d+(?:\.\d+)?)(k?) fps")
 _TBR_RE = re.compile(r"(\d+(?:\.\d+)?)(k?) tbr")
 _ROTATION_RE = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
+
+# ffmpeg reads single pictures with `image2` (chosen by extension) or a `<codec>_pipe` demuxer (chosen by content).
+_PICTURE_DEMUXER_RE = re.compile(r"^(image2|\w+_pipe)$")
+# The top-level boxes that hold a video's frames or its index: one that runs past the end means lost data.
+_MEDIA_BOXES = {b"mdat", b"moov", b"moof"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,15 @@ def probe_file(path: Path) -> MediaProbe:
             code="empty_file",
         )
     image = _probe_image(path, size)
-    return image if image is not None else _probe_video(path, size)
+    if image is not None:
+        return image
+    if _mp4_cut_short(path, size):
+        raise MediaError(
+            f"{path.name} is an incomplete video: the file ends before its data does, so the upload, download or "
+            "export did not finish; export or download it again.",
+            code="truncated_video",
+        )
+    return _probe_video(path, size)
 
 
 def probe_bytes(data: bytes) -> MediaProbe:
@@ -145,11 +161,7 @@ def _probe_video(path: Path, size: int) -> MediaProbe:
     report = result.stderr.decode("utf-8", "replace")
     input_match = _INPUT_RE.search(report)
     if input_match is None:
-        raise MediaError(
-            f"{path.name} is not an image or video format we can read; "
-            "use JPEG, PNG or WebP for images and MP4 or MOV for videos.",
-            code="unrecognised_format",
-        )
+        raise _unreadable(path)
     streams = [(m.group(1), m.group(2), m.group(3), m.end()) for m in _STREAM_RE.finditer(report)]
     videos = [s for s in streams if s[0] == "Video" and "(attached pic)" not in s[2]]
     audios = [s for s in streams if s[0] == "Audio"]
@@ -160,10 +172,14 @@ def _probe_video(path: Path, size: int) -> MediaProbe:
             code="no_video_stream",
         )
     _, codec, details, end = videos[0]
+    if _PICTURE_DEMUXER_RE.match(input_match.group(1)):
+        # Pillow, which reads every picture format we take, did not recognise it.
+        raise _unreadable(path)
     size_match = _SIZE_RE.search(details)
     if size_match is None:
         raise MediaError(
-            f"{path.name} has a video track without a readable frame size; export it again as MP4 (H.264).",
+            f"{path.name} has a video track whose pictures cannot be read (damaged, or a codec we do not know); "
+            "export it again as MP4 (H.264).",
             code="corrupt_video",
         )
     width, height = int(size_match.group(1)), int(size_match.group(2))
@@ -186,6 +202,41 @@ def _probe_video(path: Path, size: int) -> MediaProbe:
         audio_codec=audios[0][1].lower() if audios else None,
         has_audio=bool(audios),
     )
+
+
+def _unreadable(path: Path) -> MediaError:
+    return MediaError(
+        f"{path.name} is not an image or a video we can read; "
+        "use JPEG, PNG or WebP for images and MP4 or MOV for videos.",
+        code="unrecognised_format",
+    )
+
+
+def _mp4_cut_short(path: Path, size: int) -> bool:
+    """An MP4/MOV (it starts with an `ftyp` box) cut off part way: its media data or index runs past the end of the
+    file, or it has neither a `moov` box (a video's index, which encoders often write last) nor a `meta` one
+    (HEIF/AVIF pictures have that instead). Anything else after the boxes (a camera's trailer) is left to ffmpeg."""
+    boxes: list[bytes] = []
+    offset = 0
+    with path.open("rb") as handle:
+        while offset + 8 <= size:
+            handle.seek(offset)
+            header = handle.read(16)
+            box_size, box_type = struct.unpack(">I4s", header[:8])
+            if not boxes and box_type != b"ftyp":
+                return False
+            boxes.append(box_type)
+            if box_size == 1 and len(header) == 16:  # a 64-bit size follows the type
+                box_size = struct.unpack(">Q", header[8:16])[0]
+            elif box_size == 0:  # the last box runs to the end of the file
+                offset = size
+                break
+            if box_size < 8:
+                break  # not a box: bytes after the last one
+            if offset + box_size > size:
+                return box_type in _MEDIA_BOXES
+            offset += box_size
+    return bool(boxes) and not {b"moov", b"meta"} & set(boxes)
 
 
 def _rotation_after(report: str, stream_end: int) -> int:

@@ -11,7 +11,7 @@ from dagster import Config, ConfigurableResource, EnvVar
 from pydantic import Field
 
 from azmth_pipelines.connections.apps import AppCredentials
-from azmth_pipelines.connections.errors import ConnectRefused
+from azmth_pipelines.connections.errors import AppNotConfigured
 from azmth_pipelines.integrations.registry import CREDENTIAL_VARIABLES
 from azmth_pipelines.resources.platforms import platform_of
 from azmth_pipelines.vocabulary import Platform
@@ -51,7 +51,7 @@ class AppCredentialsResource(ConfigurableResource):
             platform = platform_of(key)
             try:
                 found[platform] = AppCredentials.of(platform, app.client_id, app.client_secret)
-            except ConnectRefused:
+            except AppNotConfigured:
                 continue
         return found
 

@@ -24,6 +24,38 @@ def truncated_jpeg(root: Path) -> Path:
     return path
 
 
+def text_named_jpg(root: Path) -> Path:
+    """Notes saved under a picture's name: ffmpeg, going by the extension, "opens" it as a picture of no size."""
+    path = root / "lyrics.jpg"
+    path.write_text("Verse 1\nchorus x2\n", encoding="utf-8")
+    return path
+
+
+def truncated_mp4(root: Path) -> Path:
+    """The first half of an MP4 whose index (moov) is at the front: ffmpeg still lists its tracks."""
+    whole = make_video(root / "whole.mp4", 2.0, 160, 284, fps=24).read_bytes()
+    path = root / "cut-off.mp4"
+    path.write_bytes(whole[: len(whole) // 2])
+    return path
+
+
+def truncated_mp4_index_last(root: Path) -> Path:
+    """The first half of an MP4 written with its index last, as most encoders do: the index never arrived."""
+    whole = root / "index-last.mp4"
+    front = make_video(root / "index-first.mp4", 2.0, 160, 284, fps=24)
+    run_ffmpeg(ffmpeg.input(str(front)).output(str(whole), c="copy"), what="Moving the index last")
+    data = whole.read_bytes()
+    path = root / "cut-before-index.mp4"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def audio_only_mp3(root: Path) -> Path:
+    path = root / "demo-track.mp3"
+    run_ffmpeg(ffmpeg.input("sine=duration=1", f="lavfi").output(str(path)), what="Making audio")
+    return path
+
+
 def png_with_alpha(root: Path) -> Path:
     return make_image(root / "alpha.png", 400, 400, "PNG", mode="RGBA")
 

@@ -33,25 +33,35 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "ten_minute_video": corpus.ten_minute_video,
             "hevc_video": corpus.hevc_video,
             "unknown_container": corpus.unknown_container,
+            "text_named_jpg": corpus.text_named_jpg,
+            "truncated_mp4": corpus.truncated_mp4,
+            "truncated_mp4_index_last": corpus.truncated_mp4_index_last,
+            "audio_only_mp3": corpus.audio_only_mp3,
         }.items()
     }
 
 
 @pytest.mark.parametrize(
-    ("name", "code"),
+    ("name", "code", "words"),
     [
-        ("zero_bytes", "empty_file"),
-        ("truncated_jpeg", "corrupt_image"),
-        ("decompression_bomb", "image_too_large"),
-        ("audio_only_mp4", "no_video_stream"),
-        ("unknown_container", "unrecognised_format"),
+        ("zero_bytes", "empty_file", "is empty (0 bytes)"),
+        ("truncated_jpeg", "corrupt_image", "looks like an image but is damaged or incomplete"),
+        ("decompression_bomb", "image_too_large", "has too many pixels to open safely"),
+        ("audio_only_mp4", "no_video_stream", "has only an audio track"),
+        ("audio_only_mp3", "no_video_stream", "has only an audio track"),
+        ("unknown_container", "unrecognised_format", "is not an image or a video we can read"),
+        ("text_named_jpg", "unrecognised_format", "is not an image or a video we can read"),
+        ("truncated_mp4", "truncated_video", "is an incomplete video"),
+        ("truncated_mp4_index_last", "truncated_video", "is an incomplete video"),
     ],
 )
-def test_unreadable_media_is_refused_with_its_own_reason(bad: dict[str, Path], name: str, code: str) -> None:
+def test_unreadable_media_is_refused_with_its_own_reason_naming_the_file(
+    bad: dict[str, Path], name: str, code: str, words: str
+) -> None:
     with pytest.raises(MediaError) as caught:
         probe_file(bad[name])
     assert caught.value.code == code
-    assert bad[name].name in str(caught.value)
+    assert str(caught.value).startswith(f"{bad[name].name} {words}")
 
 
 def test_png_with_alpha_is_refused_by_instagram_and_tiktok_but_not_threads(bad: dict[str, Path]) -> None:

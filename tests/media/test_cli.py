@@ -41,8 +41,17 @@ def test_crop_with_bad_input_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     ):
         result = runner.invoke(app, ["media", "crop", *args])
         assert result.exit_code == 1, args
-        assert "Traceback" not in result.output and result.output.strip()
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, args
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.jpg"]
+
+
+def test_a_text_file_named_jpg_is_reported_as_no_image_or_video(tmp_path: Path) -> None:
+    notes = tmp_path / "lyrics.jpg"
+    notes.write_text("Verse 1\n", encoding="utf-8")
+    for command in ("probe", "check", "add-audio", "trim"):
+        result = runner.invoke(app, ["media", command, str(notes)])
+        assert result.exit_code == 1, command
+        assert result.stderr.startswith("error: lyrics.jpg is not an image or a video we can read;"), command
 
 
 def test_trim_and_check(tmp_path: Path) -> None:

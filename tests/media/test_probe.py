@@ -78,3 +78,13 @@ def test_animated_gif_is_an_image(tmp_path: Path) -> None:
 def test_webp_probe(tmp_path: Path) -> None:
     probe = probe_file(make_image(tmp_path / "cover.webp", 300, 200, "WEBP"))
     assert (probe.container, probe.width, probe.height) == ("webp", 300, 200)
+
+
+def test_phone_video_with_a_trailer_after_its_boxes_is_not_taken_for_a_cut_off_one(
+    sample_video_with_audio: Path, tmp_path: Path
+) -> None:
+    # Samsung phones append their own trailer (ending in "SEFT") after the last MP4 box.
+    with_trailer = tmp_path / "phone.mp4"
+    with_trailer.write_bytes(sample_video_with_audio.read_bytes() + b"\x00\x00\x10\x00sefd" + bytes(40) + b"SEFT")
+    probe = probe_file(with_trailer)
+    assert (probe.kind, probe.width, probe.height) == ("video", 320, 568)

@@ -1,5 +1,6 @@
-"""The shared transport on asyncio's own sockets: TLS, timeouts, large bodies, closed keep-alive connections
-noticed, and calls beyond the pool waiting."""
+"""The shared transport on asyncio's own sockets: TLS verification (and a CA trusted through SSL_CERT_FILE),
+proxies from the environment, timeouts, redirects, large bodies, lost answers, closed keep-alive connections noticed,
+and calls beyond the pool waiting."""
 
 import asyncio
 import datetime
@@ -149,7 +150,12 @@ async def test_a_refused_connection_never_reached_the_platform() -> None:
     assert not refused.value.may_have_succeeded
 
 
-async def test_clients_use_the_asyncio_backend() -> None:
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+async def test_clients_use_the_asyncio_backend_when_no_proxy_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     async with Probe("http://platform.test") as client:
         # If an httpx upgrade stops honouring the swapped pool, this fails instead of the speed quietly going.
         pool = client._http._transport._pool  # type: ignore[attr-defined]
@@ -209,3 +215,69 @@ async def test_calls_beyond_the_pool_wait_instead_of_failing() -> None:
             statuses = await asyncio.gather(*(client.ping() for _ in range(calls)))
     assert statuses == [200] * calls
     assert peak == CONNECTION_LIMITS.max_connections
+
+
+async def test_a_write_whose_connection_drops_after_it_was_read_may_have_succeeded() -> None:
+    requests = 0
+
+    async def read_then_drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        await reader.readuntil(b"\r\n\r\n")
+        requests += 1
+        writer.transport.abort()  # the platform got the call, then the connection died before any answer
+
+    async for base_url in _serve(read_then_drop):
+        async with Probe(base_url) as client:
+            with pytest.raises(TransientError) as lost:
+                await client._send("POST", "/publish")
+            assert lost.value.may_have_succeeded  # checked with the platform later, never sent again blindly
+            assert requests == 1
+            with pytest.raises(TransientError) as lost_read:
+                await client.ping()
+            assert not lost_read.value.may_have_succeeded
+            assert requests == 3  # a read is sent again once at once: it changes nothing on the platform
+
+
+async def test_calls_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
+        writer.write(RESPONSE)
+        await writer.drain()
+        writer.close()
+
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async for proxy_url in _serve(proxy):
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        async with Probe("http://api.platform.test") as client:  # a name that resolves nowhere: only the proxy knows
+            assert await client.ping() == 200
+    assert seen == [b"GET http://api.platform.test/ping HTTP/1.1"]
+
+
+async def test_a_certificate_authority_named_by_ssl_cert_file_is_trusted(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # How a deployment behind a TLS-inspecting proxy, or a test platform with its own CA, makes its CA trusted.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    async for base_url in _serve(_answer_ok, tls=_server_tls(certificate)):
+        async with Probe(base_url) as client:
+            assert await client.ping() == 200
+
+
+async def test_a_redirect_is_returned_not_followed() -> None:
+    paths: list[bytes] = []
+
+    async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        paths.append((await reader.readuntil(b"\r\n\r\n")).split(b" ")[1])
+        writer.write(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async for base_url in _serve(redirect):
+        async with Probe(base_url) as client:
+            # A platform API answers calls itself: a redirect means a wrong base URL, and following it would
+            # replay the call, and its token, somewhere else.
+            assert await client.ping() == 302
+    assert paths == [b"/ping"]

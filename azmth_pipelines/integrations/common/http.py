@@ -9,6 +9,7 @@ import asyncio
 import email.utils
 import json
 import time
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self, TypeVar
@@ -101,6 +102,13 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def proxy_from_environment() -> bool:
+    """Whether the environment names a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, lower or upper case). Our pool
+    (transport.py) connects directly only; with a proxy, httpx's own transport does the whole job, NO_PROXY
+    included, as it does for any httpx client."""
+    return any(address for scheme, address in urllib.request.getproxies().items() if scheme != "no")
+
+
 class PlatformClient:
     """Base for the four clients: owns the shared AsyncClient; use as `async with Client() as c:`."""
 
@@ -117,7 +125,7 @@ class PlatformClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
-            transport=transport or pooled_transport(CONNECTION_LIMITS),
+            transport=transport or (None if proxy_from_environment() else pooled_transport(CONNECTION_LIMITS)),
             # Platforms answer API calls directly; a redirect would be a misconfigured base URL.
             follow_redirects=False,
             headers={"User-Agent": "azmth-pipelines"},

@@ -18,6 +18,18 @@ prints the same ceiling every run): client CPU per request 4.8 ms with httpx's d
 1.6-1.9 ms with anyio streams that keep their raw socket, 16 connections and callers waiting outside the pool
 (2026-11-28). On the 2026-11-29 machine, the same loop: 2.3-2.6 ms with those anyio streams, 1.7-1.8 ms with
 this backend (426 -> 534 requests/s in one run).
+
+Kept against the libraries made for the job (issue 20, 2026-12-05, one 2-core machine, runs interleaved):
+- stock httpx (its own anyio backend): client CPU per call 1.54-1.80 ms against 1.24-1.58 ms here; the publish
+  tick of 2,000 posts at 100 ms 223 and 241 calls/s against 266 and 264 here (-12 %), the metrics sync of 4,000
+  posts 374 and 428 calls/s against 503 and 572 (-25 %): more than the 10 % a library may cost.
+- httpx-aiohttp 0.2.0: less client CPU (0.85-1.07 ms), but it reports a connection lost after a request was sent
+  (aiohttp's ServerDisconnectedError) as httpx.ConnectTimeout, i.e. "never sent": a publish whose answer was lost
+  would be sent again, a double post. It also ignores proxies from the environment and has no write timeout.
+What this costs: about 260 lines to keep in step with httpcore's `AsyncNetworkBackend` interface, guarded by
+tests/platforms/test_transport.py. TLS is Python's ssl module, through `loop.start_tls`, with httpx's context
+(certifi, or SSL_CERT_FILE / SSL_CERT_DIR). A proxy named by the environment is left to httpx's own transport
+(`http.proxy_from_environment`): this backend only connects directly.
 """
 
 import asyncio
