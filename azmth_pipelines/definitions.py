@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from azmth_pipelines.assets.app_tables import app_tables
+from azmth_pipelines.assets.checks import ASSET_CHECKS
 from azmth_pipelines.assets.connections import refresh_connections_job
 from azmth_pipelines.assets.metrics import (
     account_metrics_snapshot,
@@ -11,7 +13,7 @@ from azmth_pipelines.assets.metrics import (
     social_post_metrics,
     yesterday_partition_present,
 )
-from azmth_pipelines.assets.releases import release_rollup
+from azmth_pipelines.assets.releases import release_rollup, release_rollup_job
 from azmth_pipelines.ops.lifecycle import purge_job
 from azmth_pipelines.ops.publish import publish_job
 from azmth_pipelines.resources.apps import AppCredentialsResource
@@ -35,8 +37,8 @@ def code_location_resources(database: DatabaseResource | None = None) -> dict[st
 
 
 defs = dg.Definitions(
-    assets=[social_post_metrics, account_metrics_snapshot, release_rollup],
-    asset_checks=[yesterday_partition_present],
+    assets=[*app_tables, social_post_metrics, account_metrics_snapshot, release_rollup],
+    asset_checks=[yesterday_partition_present, *ASSET_CHECKS],
     jobs=[
         publish_job,
         metrics_nightly_job,
@@ -44,6 +46,7 @@ defs = dg.Definitions(
         metrics_freshness_job,
         refresh_connections_job,
         purge_job,
+        release_rollup_job,
     ],
     schedules=all_schedules(),
     sensors=all_sensors(),

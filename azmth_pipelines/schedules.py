@@ -6,7 +6,8 @@ from typing import Any
 
 import dagster as dg
 
-from azmth_pipelines.ops.publish import SCHEDULED, TRIGGER_TAG, publish_job, publish_windows
+from azmth_pipelines.ops.publish import publish_job, publish_windows, window_run_tags
+from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.publishing.invalid_rows import InvalidPostRow, record_invalid_rows
 from azmth_pipelines.publishing.planner import windows_with_work
 from azmth_pipelines.publishing.windows import partition_key
@@ -37,7 +38,7 @@ def plan_tick(database: DatabaseResource, now: datetime) -> TickPlan:
             not_closed.append(key)
             continue
         requests.append(
-            dg.RunRequest(partition_key=key, run_key=f"publish:{key}@{tick}", tags={TRIGGER_TAG: SCHEDULED})
+            dg.RunRequest(partition_key=key, run_key=f"publish:{key}@{tick}", tags=window_run_tags(key, scheduled=True))
         )
     return TickPlan(requests, due.invalid_rows, not_closed)
 
@@ -47,6 +48,7 @@ def plan_tick(database: DatabaseResource, now: datetime) -> TickPlan:
     job=publish_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    tags=OWNER_TAGS,
     description="Every 15 minutes: publish the window that just closed, late posts and due retries. Post rows that "
     "cannot be read are skipped (warned here, one staff error each) and never hold up the other posts.",
 )

@@ -13,6 +13,7 @@ import dagster as dg
 
 from azmth_pipelines.connections.refresh import RefreshOutcome, refresh_due_connections
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.resources.apps import AppCredentialsResource
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.token_cipher import TokenCipherResource
@@ -57,6 +58,7 @@ def refresh_expiring_tokens(
 @dg.job(
     executor_def=dg.in_process_executor,
     description="Refresh platform tokens ahead of expiry; mark connections that only the artist can fix.",
+    tags=OWNER_TAGS,
 )
 def refresh_connections_job() -> None:
     refresh_expiring_tokens()
@@ -71,4 +73,5 @@ refresh_connections_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Hourly: refresh platform tokens that expire soon.",
+    tags=OWNER_TAGS,
 )

@@ -11,7 +11,11 @@ assets `social_post_metrics`, `account_metrics_snapshot`; jobs `metrics_nightly_
 from datetime import date, timedelta
 
 import dagster as dg
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from azmth_pipelines.assets.app_tables import content_post, social_connection
+from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialPostMetrics
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.metrics.accounts import sync_account_snapshots
 from azmth_pipelines.metrics.followups import (
@@ -26,11 +30,18 @@ from azmth_pipelines.metrics.followups import (
 from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
 from azmth_pipelines.metrics.report import PullReport
 from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
+from azmth_pipelines.owners import OWNER_TAGS, OWNERS
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.platforms import PlatformApisResource
 from azmth_pipelines.resources.token_cipher import TokenCipherResource
+from azmth_pipelines.vocabulary import MetricSource
 
 daily_utc = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
+
+# The nightly run starts at 03:00 UTC and takes minutes: 26 hours since the last materialization leaves a
+# late night's run room before the asset reads as stale. Unlike yesterday_partition_present (yesterday's
+# partition, checked at 06:00), this watches the latest materialization of any day.
+NIGHTLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26))
 
 _COUNT_DOC = "NULL where the platform has no such number (docs/metrics.md)."
 POST_METRICS_SCHEMA = dg.TableSchema(
@@ -52,11 +63,11 @@ POST_METRICS_SCHEMA = dg.TableSchema(
 )
 ACCOUNT_METRICS_SCHEMA = dg.TableSchema(
     columns=[
-        dg.TableColumn("id", "integer"),
+        dg.TableColumn("id", "integer", description="Row id."),
         dg.TableColumn("connection_id", "integer", description="social_connection.id."),
         dg.TableColumn("captured_at", "timestamptz", description="When the numbers were read (UTC)."),
         dg.TableColumn("partition_date", "date", description="The daily partition (UTC)."),
-        dg.TableColumn("followers", "bigint"),
+        dg.TableColumn("followers", "bigint", description="Followers of the account."),
         dg.TableColumn("following", "bigint", description="NULL on Threads."),
         dg.TableColumn("post_count", "bigint", description="Videos, media or tweets; NULL on Threads."),
         dg.TableColumn("total_likes", "bigint", description="TikTok only (likes_count)."),
@@ -69,13 +80,27 @@ CHECK_NO_DUPLICATES = "no_duplicate_snapshots"
 CHECK_ONLY_GROW = "counts_only_grow"
 
 
+def _partition_rows(
+    session: Session, table: type[SocialPostMetrics] | type[AccountMetricsSnapshot], partition_date: date
+) -> int:
+    query = select(func.count()).where(table.partition_date == partition_date)
+    if table is SocialPostMetrics:
+        query = query.where(SocialPostMetrics.source == MetricSource.NIGHTLY)
+    return session.scalar(query) or 0
+
+
 def _settings(platform_apis: PlatformApisResource) -> PullSettings:
     return PullSettings(client_factory=platform_apis.client)
 
 
-def _report_metadata(report: PullReport) -> dict[str, dg.MetadataValue]:
+def _report_metadata(report: PullReport, partition_rows: int | None = None) -> dict[str, dg.MetadataValue]:
+    # dagster/row_count is what the UI shows as the table's "Row count": the rows the partition holds, given only
+    # for a materialization of a partition. What this run wrote is rows_written (a follow-up pull appends a few
+    # rows to a table of many, and an observation saying "Row count 3" would misreport the table).
+    row_count = {} if partition_rows is None else {"dagster/row_count": dg.MetadataValue.int(partition_rows)}
     return {
-        "dagster/row_count": dg.MetadataValue.int(report.rows_written),
+        **row_count,
+        "rows_written": dg.MetadataValue.int(report.rows_written),
         "targets": dg.MetadataValue.int(report.targets),
         "api_calls": dg.MetadataValue.int(report.api_calls),
         "problems": dg.MetadataValue.int(report.problem_count),
@@ -88,6 +113,10 @@ def _report_metadata(report: PullReport) -> dict[str, dg.MetadataValue]:
     group_name="metrics",
     kinds={"sql"},
     metadata={"dagster/column_schema": POST_METRICS_SCHEMA, "dagster/table_name": "social_post_metrics"},
+    # What the pull really reads: the published posts' remote ids, and their accounts' tokens.
+    deps=[content_post, social_connection],
+    owners=OWNERS,
+    freshness_policy=NIGHTLY_FRESHNESS,
     check_specs=[
         dg.AssetCheckSpec(CHECK_NOT_NEGATIVE, asset="social_post_metrics", description="No count is below 0."),
         dg.AssetCheckSpec(
@@ -127,6 +156,7 @@ def social_post_metrics(
         negatives = negative_count_rows(session, partition_date)
         duplicates = duplicate_snapshots(session, partition_date)
         shrunk, samples = shrinking_counts(session, partition_date)
+        partition_rows = _partition_rows(session, SocialPostMetrics, partition_date)
     checks = [
         dg.AssetCheckResult(
             check_name=CHECK_NOT_NEGATIVE, passed=negatives == 0, metadata={"negative_rows": negatives}
@@ -144,7 +174,7 @@ def social_post_metrics(
             },
         ),
     ]
-    return dg.MaterializeResult(metadata=_report_metadata(report), check_results=checks)
+    return dg.MaterializeResult(metadata=_report_metadata(report, partition_rows), check_results=checks)
 
 
 @dg.asset(
@@ -152,6 +182,9 @@ def social_post_metrics(
     group_name="metrics",
     kinds={"sql"},
     metadata={"dagster/column_schema": ACCOUNT_METRICS_SCHEMA, "dagster/table_name": "account_metrics_snapshot"},
+    deps=[social_connection],
+    owners=OWNERS,
+    freshness_policy=NIGHTLY_FRESHNESS,
 )
 def account_metrics_snapshot(
     context: dg.AssetExecutionContext,
@@ -170,14 +203,17 @@ def account_metrics_snapshot(
     )
     if report.problem_count:
         context.log.warning("accounts not read:\n" + "\n".join(report.problem_lines[:10]))
-    return dg.MaterializeResult(metadata=_report_metadata(report))
+    with database.session() as session:
+        partition_rows = _partition_rows(session, AccountMetricsSnapshot, partition_date)
+    return dg.MaterializeResult(metadata=_report_metadata(report, partition_rows))
 
 
 metrics_nightly_job = dg.define_asset_job(
     "metrics_nightly_job",
     selection=[social_post_metrics, account_metrics_snapshot],
     executor_def=dg.in_process_executor,
-    tags={"azmth/job": "metrics_nightly"},
+    description="The nightly pull (yesterday, UTC): every live post's engagement and every account's numbers.",
+    tags={"azmth/job": "metrics_nightly", **OWNER_TAGS},
 )
 
 # A daily partition's schedule requests the day that just ended: the run at 03:00 UTC is for yesterday.
@@ -187,26 +223,32 @@ metrics_nightly_schedule = dg.build_schedule_from_partitioned_job(
     minute_of_hour=0,
     name="metrics_nightly_schedule",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Daily at 03:00 UTC: pull yesterday's (UTC) post engagement and account numbers.",
+    # Metadata, not tags: a partitioned job's schedule only stamps its tags on runs (the job's own tags do that).
+    metadata=OWNER_TAGS,
 )
 
 
 @dg.asset_check(
     asset=social_post_metrics,
     name="yesterday_partition_present",
-    description="Yesterday's (UTC) nightly partition has been materialized; evaluated at 06:00 UTC.",
+    description="The nightly partition has been materialized: the run's own day in the nightly run, yesterday "
+    "(UTC) when the 06:00 job evaluates it.",
 )
 def yesterday_partition_present(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     # A custom check rather than build_time_partition_freshness_checks (superseded in Dagster 1.13 by
     # FreshnessPolicy, which watches the latest materialization of any partition, not yesterday's).
-    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    # The name stays (renaming a check drops its history); the day is the partition the run is for, so a backfill
+    # of last week checks last week's days and not yesterday.
+    day = context.run.tags.get("dagster/partition") or (utcnow().date() - timedelta(days=1)).isoformat()
     found = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=social_post_metrics.key, asset_partitions=[yesterday]), limit=1
+        dg.AssetRecordsFilter(asset_key=social_post_metrics.key, asset_partitions=[day]), limit=1
     )
     return dg.AssetCheckResult(
         passed=bool(found.records),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"partition": yesterday},
-        description=None if found.records else f"partition {yesterday} has not been materialized",
+        metadata={"partition": day},
+        description=None if found.records else f"partition {day} has not been materialized",
     )
 
 
@@ -214,6 +256,8 @@ metrics_freshness_job = dg.define_asset_job(
     "metrics_freshness_job",
     selection=dg.AssetSelection.checks(yesterday_partition_present),
     executor_def=dg.in_process_executor,
+    description="Check that yesterday's nightly social_post_metrics partition was materialized.",
+    tags=OWNER_TAGS,
 )
 metrics_freshness_schedule = dg.ScheduleDefinition(
     name="metrics_freshness_schedule",
@@ -221,6 +265,8 @@ metrics_freshness_schedule = dg.ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Daily at 06:00 UTC: fail yesterday_partition_present if the nightly pull missed yesterday.",
+    tags=OWNER_TAGS,
 )
 
 
@@ -272,7 +318,7 @@ def pull_followup_metrics(
     return {source: report.as_dict() for source, report in reports.items()}
 
 
-@dg.job(executor_def=dg.in_process_executor, tags={"azmth/job": "metrics_followup"})
+@dg.job(executor_def=dg.in_process_executor, tags={"azmth/job": "metrics_followup", **OWNER_TAGS})
 def metrics_followup_job() -> None:
     """Follow-up pulls (+60 s, +24 h) and the web app's refresh requests, several posts per run."""
     pull_followup_metrics()
@@ -285,6 +331,7 @@ def metrics_followup_job() -> None:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Every 30 s: request pulls for posts published 60 s / 24 h ago and for refresh requests.",
+    tags=OWNER_TAGS,
 )
 def metrics_followup_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource):
     now = utcnow()

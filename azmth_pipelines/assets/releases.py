@@ -1,8 +1,10 @@
-"""Release roll-ups in Dagster: the `release_rollup` asset, partitioned by release id, and the sensor that
-adds a partition for every new release and asks for roll-ups when their inputs change. Thin wiring over
-azmth_pipelines.releases.
+"""Release roll-ups in Dagster: the `release_rollup` multi-asset, partitioned by release id, writing two tables
+(assets `release_rollup`, the release_campaign_rollup table, and `release_post_contribution`), its job and the
+sensor that adds a partition for every new release and asks for roll-ups when their inputs change. Thin wiring
+over azmth_pipelines.releases.
 
-definitions.py and sensors.py wire these objects in: asset `release_rollup`, sensor `release_rollup_sensor`.
+definitions.py and sensors.py wire these objects in: assets `release_rollup` and `release_post_contribution`
+(one multi-asset), job `release_rollup_job`, sensor `release_rollup_sensor`.
 """
 
 import warnings
@@ -10,6 +12,9 @@ from typing import Any
 
 import dagster as dg
 
+from azmth_pipelines.assets.app_tables import content_post, presave_event, release, release_stream_daily, table_schema
+from azmth_pipelines.assets.metrics import social_post_metrics
+from azmth_pipelines.owners import OWNER_TAGS, OWNERS
 from azmth_pipelines.releases.changes import RollupCursor, release_ids, releases_to_refresh
 from azmth_pipelines.resources.database import DatabaseResource
 
@@ -31,29 +36,61 @@ CAMPAIGN_SCHEMA = dg.TableSchema(
         dg.TableColumn("presaves", "bigint", description="Pre-save events."),
         dg.TableColumn("clicks", "bigint", description="Pre-save link clicks."),
         dg.TableColumn("streams", "bigint", description="Distributor streams of the ISRC (platform all only)."),
-        dg.TableColumn("computed_at", "timestamptz"),
+        dg.TableColumn("computed_at", "timestamptz", description="When this roll-up was computed (UTC)."),
     ]
 )
 
 
+# What the roll-up reads: each tagged post's latest snapshot, the posts and releases that tag them, pre-saves
+# and the distributor's streams. A release's roll-up reads every day of social_post_metrics, whatever its date.
+_ROLLUP_INPUTS: list[dg.AssetDep | dg.AssetSpec] = [
+    dg.AssetDep(social_post_metrics, partition_mapping=dg.AllPartitionMapping()),
+    content_post,
+    release,
+    presave_event,
+    release_stream_daily,
+]
+
+
+def _written_table(key: str, table_name: str, schema: dg.TableSchema, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        description=description,
+        deps=_ROLLUP_INPUTS,
+        group_name="releases",
+        kinds={"sql", "pandas"},
+        owners=OWNERS,
+        metadata={"dagster/table_name": table_name, "dagster/column_schema": schema},
+    )
+
+
+CAMPAIGN = _written_table(
+    "release_rollup",
+    "release_campaign_rollup",
+    CAMPAIGN_SCHEMA,
+    "A release campaign's numbers (table release_campaign_rollup): per platform and overall totals from each "
+    "tagged post's latest snapshot, and a daily series of engagement gains, pre-saves and streams side by side. "
+    "Each run replaces its releases' rows in one transaction (docs/releases.md).",
+)
+CONTRIBUTION = _written_table(
+    "release_post_contribution",
+    "release_post_contribution",
+    table_schema("release_post_contribution"),
+    "What each tagged post brought to its release, per platform: its latest snapshot and the pre-saves its "
+    "tracked link drove. Written with release_campaign_rollup, in the same transaction.",
+)
+
 _ASSET: dict[str, Any] = dict(
+    specs=[CAMPAIGN, CONTRIBUTION],
     partitions_def=release_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="releases",
-    kinds={"sql", "pandas"},
-    metadata={
-        "dagster/table_name": "release_campaign_rollup",
-        "dagster/column_schema": CAMPAIGN_SCHEMA,
-        "also_writes": "release_post_contribution",
-    },
 )
 
 
-def _release_rollup(context: dg.AssetExecutionContext, database: DatabaseResource) -> dg.MaterializeResult:
-    """A release campaign's numbers: per platform and overall totals from each tagged post's latest
-    snapshot, a daily series of engagement gains, pre-saves and streams side by side
-    (release_campaign_rollup), and each post's contribution with the pre-saves its link drove
-    (release_post_contribution). Each run replaces its releases' rows in one transaction; a backfill of
+def _release_rollup(
+    context: dg.AssetExecutionContext, database: DatabaseResource
+) -> tuple[dg.MaterializeResult, dg.MaterializeResult]:
+    """Roll up the run's releases into release_campaign_rollup and release_post_contribution; a backfill of
     many releases runs once and computes them together."""
     # Imported here: pandas costs ~0.5 s, and every process that loads the code location (each publish run's
     # worker and step server among them) would pay it for an asset only the roll-up runs need.
@@ -61,19 +98,31 @@ def _release_rollup(context: dg.AssetExecutionContext, database: DatabaseResourc
 
     keys = context.partition_keys
     report = rollup_releases(database.sessions(), [int(key) for key in keys])
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(report.campaign_rows),
-            "releases": dg.MetadataValue.int(report.releases),
-            "contribution_rows": dg.MetadataValue.int(report.contribution_rows),
-        }
+    releases = dg.MetadataValue.int(report.releases)
+    return (
+        dg.MaterializeResult(
+            asset_key=CAMPAIGN.key,
+            metadata={"dagster/row_count": dg.MetadataValue.int(report.campaign_rows), "releases": releases},
+        ),
+        dg.MaterializeResult(
+            asset_key=CONTRIBUTION.key,
+            metadata={"dagster/row_count": dg.MetadataValue.int(report.contribution_rows), "releases": releases},
+        ),
     )
 
 
 with warnings.catch_warnings():
     # `backfill_policy` is beta in Dagster 1.13; one run rolling up many releases is what we want from it.
     warnings.simplefilter("ignore", dg.BetaWarning)
-    release_rollup = dg.asset(name="release_rollup", **_ASSET)(_release_rollup)
+    release_rollup = dg.multi_asset(name="release_rollup", **_ASSET)(_release_rollup)
+
+# A named job rather than the sensor's asset selection, so roll-up runs show a job name, not __ASSET_JOB.
+release_rollup_job = dg.define_asset_job(
+    "release_rollup_job",
+    selection=[release_rollup],
+    description="Roll up release campaigns: release_campaign_rollup and release_post_contribution per release.",
+    tags={"azmth/job": "release_rollup", **OWNER_TAGS},
+)
 
 
 def _run_requests(stale_keys: list[str], ordered_keys: list[str], token: str) -> list[dg.RunRequest]:
@@ -92,9 +141,12 @@ def _run_requests(stale_keys: list[str], ordered_keys: list[str], token: str) ->
 
 
 @dg.sensor(
-    asset_selection=[release_rollup],
+    job=release_rollup_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 60 s: add a roll-up partition per new release, drop deleted ones, and roll up releases whose "
+    "posts, metrics, pre-saves or streams changed.",
+    tags=OWNER_TAGS,
 )
 def release_rollup_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
     """Adds a release_rollup partition per new release (and drops deleted releases' partitions), and asks

@@ -1,7 +1,7 @@
 """`azmth publish`: run the orchestrator by hand."""
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import typer
@@ -82,3 +82,59 @@ def _render_tick(view: dict) -> str:
         f"window {key}: due work, but Dagster has not seen it close; a later tick runs it" for key in view["not_closed"]
     )
     return "\n".join(lines) or "nothing due"
+
+
+@publish_app.command("windows")
+def windows(
+    since: str | None = typer.Option(
+        None, "--since", help="The first window to list, ISO 8601 (UTC if no offset); default 24 hours ago."
+    ),
+    ui_url: str = typer.Option("http://127.0.0.1:3000", "--ui-url", help="The Dagster UI the run links point at."),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Every publish window since --since holding posts, newest first: its posts, each platform's posts by state and
+    the window's latest run (status and link). What the UI's partitions view of every window shows, for recent ones."""
+    from azmth_pipelines.db.engine import session_scope
+    from azmth_pipelines.ops.tick import latest_window_runs
+    from azmth_pipelines.publishing.run_numbers import window_counts
+    from azmth_pipelines.publishing.windows import partition_key
+
+    moment = utcnow()
+    start = moment - timedelta(hours=24)
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            fail(f"--since: {since!r} is not an ISO 8601 time")
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    with session_scope() as session:
+        counts = window_counts(session, since=start, until=moment)
+    runs = latest_window_runs(dagster_instance(), since=start)
+    view = []
+    for window in counts:
+        key = partition_key(window.window)
+        run = runs.get(key)
+        view.append(
+            {
+                "window": key,
+                "posts": window.posts,
+                "states": window.states,
+                "run_status": run.status if run else None,
+                "run_id": run.run_id if run else None,
+                "run_url": f"{ui_url.rstrip('/')}/runs/{run.run_id}" if run else None,
+            }
+        )
+    emit(view, as_json, _render_windows)
+
+
+def _render_windows(view: list[dict]) -> str:
+    lines = []
+    for w in view:
+        run = f"run {w['run_status']} {w['run_url']}" if w["run_id"] else "no run yet"
+        lines.append(f"window {w['window']}: {w['posts']} post(s); {run}")
+        for platform, states in w["states"].items():
+            counts = ", ".join(
+                f"{states[s]} {_STATE_WORDS.get(s, s)}" for s in ("pending", *_STATE_ORDER) if s in states
+            )
+            lines.append(f"  {platform}: {counts}")
+    return "\n".join(lines) or "no posts in these windows"

@@ -4,6 +4,7 @@ import dagster as dg
 
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.domain.lifecycle import purge_expired
+from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.resources.database import DatabaseResource
 
 
@@ -18,16 +19,18 @@ def purge_deleted_posts(context: dg.OpExecutionContext, database: DatabaseResour
     )
 
 
-@dg.job(tags={"azmth/job": "lifecycle"})
+@dg.job(tags={"azmth/job": "lifecycle", **OWNER_TAGS})
 def purge_job():
     """Purge posts whose 30-day restore window has passed."""
     purge_deleted_posts()
 
 
 purge_schedule = dg.ScheduleDefinition(
+    name="purge_schedule",
     job=purge_job,
     cron_schedule="30 4 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Daily at 04:30 UTC: purge posts deleted over 30 days ago.",
+    tags=OWNER_TAGS,
 )

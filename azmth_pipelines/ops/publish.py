@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
+from azmth_pipelines.publishing.run_numbers import platform_counts, state_totals
 from azmth_pipelines.publishing.service import publish_items
 from azmth_pipelines.publishing.windows import FIRST_WINDOW, PARTITION_KEY_FORMAT, window_from_key
 from azmth_pipelines.resources.database import DatabaseResource
@@ -35,6 +37,17 @@ SCHEDULED = "schedule"
 # tell automatic retries apart by it (dagster/_daemon/auto_run_reexecution).
 PARENT_RUN_TAG = "dagster/parent_run_id"
 AUTOMATIC_RETRY_TAG = "dagster/retry_number"
+# The partitions view of publish_job (dagster_graphql fetch_partition_sets) counts only runs tagged with both the
+# partition and the job's partition set, from this code location's repository; Dagster adds the partition set to runs
+# it plans itself (schedule, launchpad, execute_in_process) but not to a GraphQL launch that names only the partition.
+PARTITION_TAG = "dagster/partition"
+PARTITION_SET_TAG = "dagster/partition_set"
+PUBLISH_PARTITION_SET = "publish_job_partition_set"
+# Dagster stamps it on runs launched through the code location (schedule, UI, GraphQL); an in-process run has no such
+# origin and needs it given. The location name is the one in workspace.yaml.
+REPOSITORY_LABEL_TAG = ".dagster/repository"
+REPOSITORY_LABEL = "__repository__@azmth_pipelines"
+RUN_TOTAL_TAG_PREFIX = "azmth/"
 
 
 class PublishConfig(dg.Config):
@@ -47,6 +60,17 @@ class PublishConfig(dg.Config):
             return utcnow
         fixed = datetime.fromisoformat(self.now).astimezone(UTC)
         return lambda: fixed
+
+
+def window_run_tags(key: str, *, scheduled: bool, in_process: bool = False) -> dict[str, str]:
+    """The tags of a publish run of window `key`, so the partitions view counts it whoever launched it: the schedule
+    (`scheduled`), or `azmth publish tick` and the demo, which run it in this process (`in_process`)."""
+    tags = {PARTITION_TAG: key, PARTITION_SET_TAG: PUBLISH_PARTITION_SET}
+    if scheduled:
+        tags[TRIGGER_TAG] = SCHEDULED
+    if in_process:
+        tags[REPOSITORY_LABEL_TAG] = REPOSITORY_LABEL
+    return tags
 
 
 def is_manual(context: dg.OpExecutionContext) -> bool:
@@ -62,6 +86,9 @@ def is_manual(context: dg.OpExecutionContext) -> bool:
 @dg.op(out=dg.DynamicOut(list[WorkItem]))
 def plan_window(context: dg.OpExecutionContext, config: PublishConfig, database: DatabaseResource):
     """The window's due (post, platform) pairs, split into shards by artist."""
+    if context.run_tags.get(PARTITION_SET_TAG) != PUBLISH_PARTITION_SET:
+        # A launch that named only the partition (a GraphQL client): counted in the partitions view from now on.
+        context.instance.add_run_tags(context.run_id, {PARTITION_SET_TAG: PUBLISH_PARTITION_SET})
     window = window_from_key(context.partition_key)
     now = config.clock()()
     with database.session() as session:
@@ -98,20 +125,36 @@ def publish_shard(
         )
     )
     result = summary.as_dict()
+    with database.session() as session:
+        counts = platform_counts(session, items)
     metadata: dict[str, dg.MetadataValue] = {
         "summary": dg.MetadataValue.json(result),
-        **{f"state/{state}": dg.MetadataValue.int(count) for state, count in sorted(summary.states.items())},
+        **{name: dg.MetadataValue.int(count) for name, count in counts.items()},
         # The step process's high-water mark: a shard's memory should not grow with the window's size.
         "peak_rss_mb": dg.MetadataValue.float(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)),
     }
+    if config.shard_count == 1:
+        # The only shard's numbers are the run's; with several, the run's totals are summed where all shards are seen
+        # (ops/tick.py for in-process runs).
+        context.instance.add_run_tags(context.run_id, run_total_tags(state_totals(counts)))
     if summary.needs_ops:
         raise dg.Failure(
-            description=f"{len(summary.needs_ops)} platform post(s) hit platform trouble or are unconfirmed "
-            "(retries run on later ticks; re-executing this run retries now, unconfirmed ones too: check those on "
-            "the platform first, they may be live):\n" + "\n".join(summary.needs_ops[:50]),
+            description=f"{len(summary.needs_ops)} platform post(s) need ops (platform trouble or unconfirmed "
+            f"publications); this shard's platform posts now stand {_by_state(summary.states)}. Retrying ones get "
+            "their next attempt on a later tick; re-executing this run retries now, unconfirmed ones too: check those "
+            "on the platform first, they may be live.\n" + "\n".join(summary.needs_ops[:50]),
             metadata=metadata,
         )
     return dg.Output(result, metadata=metadata)
+
+
+def run_total_tags(totals: dict[str, int]) -> dict[str, str]:
+    """The run's totals by state as run tags (`azmth/published` = "12"), searchable in the runs list."""
+    return {f"{RUN_TOTAL_TAG_PREFIX}{state}": str(count) for state, count in totals.items()}
+
+
+def _by_state(states: dict[str, int]) -> str:
+    return ", ".join(f"{count} {state}" for state, count in sorted(states.items()) if count)
 
 
 def _forkserver_config(config: dict) -> dict:
@@ -128,7 +171,7 @@ publish_executor = dg.multiprocess_executor.configured(
 )
 
 
-@dg.job(partitions_def=publish_windows, executor_def=publish_executor, tags={"azmth/job": "publish"})
+@dg.job(partitions_def=publish_windows, executor_def=publish_executor, tags={"azmth/job": "publish", **OWNER_TAGS})
 def publish_job():
     """Publish every post whose scheduled time falls in the 15-minute window (the partition)."""
     plan_window().map(publish_shard)

@@ -7,7 +7,9 @@ from typing import Any
 
 import dagster as dg
 
+from azmth_pipelines.ops.publish import PARTITION_TAG, run_total_tags, window_run_tags
 from azmth_pipelines.publishing.invalid_rows import InvalidPostRow
+from azmth_pipelines.publishing.run_numbers import PLATFORM_COUNT_NAMES, state_totals
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.schedules import plan_tick
 
@@ -51,11 +53,15 @@ def run_tick(
     for request in plan.requests:
         result = job.execute_in_process(
             partition_key=request.partition_key,
-            tags=request.tags,
+            # Counted in the UI's partitions view like the schedule's runs, though no code location launched it.
+            tags={**request.tags, **window_run_tags(request.partition_key or "", scheduled=True, in_process=True)},
             run_config=publish_config(now if fixed_clock else None, shard_count),
             instance=instance,
             raise_on_error=False,
         )
+        counts = _platform_counts(result)
+        if counts:
+            instance.add_run_tags(result.run_id, run_total_tags(state_totals(counts)))
         runs.append(TickRun(request.partition_key or "", result.run_id, result.success, *_shard_results(result)))
     return Tick(runs, plan.invalid_rows, plan.not_closed)
 
@@ -88,6 +94,26 @@ def _shard_results(result: dg.ExecuteInProcessResult) -> tuple[dict[str, int], l
     return dict(states), problems, refused
 
 
+def _platform_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """Every shard's `<platform>_<state>` numbers, summed: the run's."""
+    counts: Counter[str] = Counter()
+    for event in result.all_events:
+        if event.is_successful_output:
+            metadata = event.step_output_data.metadata
+        elif event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            metadata = event.step_failure_data.user_failure_data.metadata
+        else:
+            continue
+        counts.update(
+            {
+                name: value.value or 0
+                for name, value in metadata.items()
+                if name in PLATFORM_COUNT_NAMES and isinstance(value, dg.IntMetadataValue)
+            }
+        )
+    return dict(counts)
+
+
 def _as_summary(value: object) -> dict[str, Any]:
     """A shard's RunSummary.as_dict(), as its JSON metadata holds it."""
     return value if isinstance(value, dict) else {}
@@ -96,3 +122,21 @@ def _as_summary(value: object) -> dict[str, Any]:
 def _failure_text(event: dg.DagsterEvent) -> str:
     error = event.step_failure_data.error
     return error.message.strip() if error is not None else "the step failed"
+
+
+@dataclass(frozen=True)
+class WindowRun:
+    run_id: str
+    status: str  # Dagster's run status: SUCCESS, FAILURE, STARTED, QUEUED, ...
+
+
+def latest_window_runs(instance: dg.DagsterInstance, *, since: datetime) -> dict[str, WindowRun]:
+    """The newest publish_job run of each window (partition key) among the runs created since `since`, whatever tags
+    it was launched with: the same run the partitions view shows, read with one query."""
+    runs = instance.get_runs(dg.RunsFilter(job_name="publish_job", created_after=since))
+    latest: dict[str, WindowRun] = {}
+    for run in runs:  # newest first
+        key = run.tags.get(PARTITION_TAG)
+        if key and key not in latest:
+            latest[key] = WindowRun(run.run_id, run.status.value)
+    return latest

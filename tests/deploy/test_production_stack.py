@@ -81,7 +81,13 @@ class Stack:
             params={
                 "selector": {**LOCATION, "jobName": "publish_job"},
                 "runConfigData": {},
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": key}]},
+                # Both tags, or the partitions view would not count the run (README, "Where a window stands").
+                "executionMetadata": {
+                    "tags": [
+                        {"key": "dagster/partition", "value": key},
+                        {"key": "dagster/partition_set", "value": "publish_job_partition_set"},
+                    ]
+                },
             },
         )["launchRun"]
         assert data["__typename"] == "LaunchRunSuccess", data

@@ -138,7 +138,11 @@ def test_many_stale_releases_are_rolled_up_in_one_run_over_a_partition_range(
     result = ticks.materialize(tags=request.tags)
 
     assert result.success
-    materializations = result.asset_materializations_for_node("release_rollup")  # one run, every partition
+    materializations = [  # one run, every partition
+        m
+        for m in result.asset_materializations_for_node("release_rollup")
+        if m.asset_key == dg.AssetKey("release_rollup")
+    ]
     assert sorted(m.partition or "" for m in materializations) == sorted(str(r) for r in releases)
     assert materializations[0].metadata["releases"].value == 4
     assert all(rollup_rows(r) > 0 for r in releases)
