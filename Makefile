@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export AZMTH_HOME ?= $(CURDIR)/.azmth
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install lock demo test lint typecheck dev clean
+.PHONY: install lock demo test lint typecheck dev ui-shots clean
 
 # uv installs from uv.lock: every dependency at the version and hash CI passed with. uv itself is pinned and
 # lives in its own venv, so a fresh machine needs only Python.
@@ -51,6 +51,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/azmth dev
+
+# Screenshots of the Dagster UI for the README (docs/ui/); needs Debian's chromium package. Not part of CI.
+ui-shots: install
+	$(BIN)/python tools/ui_shots.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azmth .dagster_home
