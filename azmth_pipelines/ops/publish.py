@@ -5,7 +5,8 @@ Thin wiring: what to publish and how lives in azmth_pipelines.publishing.
 
 import asyncio
 import resource
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -14,7 +15,7 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
-from azmth_pipelines.publishing.run_numbers import platform_counts, state_totals
+from azmth_pipelines.publishing.run_numbers import PLATFORM_COUNT_NAMES, platform_counts, state_totals
 from azmth_pipelines.publishing.service import publish_items
 from azmth_pipelines.publishing.windows import FIRST_WINDOW, PARTITION_KEY_FORMAT, window_from_key
 from azmth_pipelines.resources.database import DatabaseResource
@@ -133,10 +134,6 @@ def publish_shard(
         # The step process's high-water mark: a shard's memory should not grow with the window's size.
         "peak_rss_mb": dg.MetadataValue.float(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)),
     }
-    if config.shard_count == 1:
-        # The only shard's numbers are the run's; with several, the run's totals are summed where all shards are seen
-        # (ops/tick.py for in-process runs).
-        context.instance.add_run_tags(context.run_id, run_total_tags(state_totals(counts)))
     if summary.needs_ops:
         raise dg.Failure(
             description=f"{len(summary.needs_ops)} platform post(s) need ops (platform trouble or unconfirmed "
@@ -148,9 +145,29 @@ def publish_shard(
     return dg.Output(result, metadata=metadata)
 
 
-def run_total_tags(totals: dict[str, int]) -> dict[str, str]:
-    """The run's totals by state as run tags (`azmth/published` = "12"), searchable in the runs list."""
-    return {f"{RUN_TOTAL_TAG_PREFIX}{state}": str(count) for state, count in totals.items()}
+def run_total_tags(events: Iterable[dg.DagsterEvent]) -> dict[str, str]:
+    """The run's totals by state (`azmth/published` = "12"), summed over its shards' `<platform>_<state>` numbers
+    (on a shard's output, or on its failure): run tags, searchable in the runs list. Summed once every shard has
+    ended, where the whole run is seen: the tick for in-process runs, sensors.py for launched ones (shards may run on
+    different machines)."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        if event.is_successful_output:
+            metadata = event.step_output_data.metadata
+        elif event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            metadata = event.step_failure_data.user_failure_data.metadata
+        else:
+            continue
+        counts.update(
+            {
+                name: value.value or 0
+                for name, value in metadata.items()
+                if name in PLATFORM_COUNT_NAMES and isinstance(value, dg.IntMetadataValue)
+            }
+        )
+    if not counts:
+        return {}
+    return {f"{RUN_TOTAL_TAG_PREFIX}{state}": str(count) for state, count in state_totals(counts).items()}
 
 
 def _by_state(states: dict[str, int]) -> str:

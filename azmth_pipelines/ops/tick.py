@@ -9,7 +9,6 @@ import dagster as dg
 
 from azmth_pipelines.ops.publish import PARTITION_TAG, run_total_tags, window_run_tags
 from azmth_pipelines.publishing.invalid_rows import InvalidPostRow
-from azmth_pipelines.publishing.run_numbers import PLATFORM_COUNT_NAMES, state_totals
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.schedules import plan_tick
 
@@ -59,9 +58,9 @@ def run_tick(
             instance=instance,
             raise_on_error=False,
         )
-        counts = _platform_counts(result)
-        if counts:
-            instance.add_run_tags(result.run_id, run_total_tags(state_totals(counts)))
+        totals = run_total_tags(result.all_events)
+        if totals:
+            instance.add_run_tags(result.run_id, totals)
         runs.append(TickRun(request.partition_key or "", result.run_id, result.success, *_shard_results(result)))
     return Tick(runs, plan.invalid_rows, plan.not_closed)
 
@@ -92,26 +91,6 @@ def _shard_results(result: dg.ExecuteInProcessResult) -> tuple[dict[str, int], l
             problems.extend(data.get("needs_ops", []))
             refused.extend(data.get("refused", []))
     return dict(states), problems, refused
-
-
-def _platform_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
-    """Every shard's `<platform>_<state>` numbers, summed: the run's."""
-    counts: Counter[str] = Counter()
-    for event in result.all_events:
-        if event.is_successful_output:
-            metadata = event.step_output_data.metadata
-        elif event.is_step_failure and event.step_failure_data.user_failure_data is not None:
-            metadata = event.step_failure_data.user_failure_data.metadata
-        else:
-            continue
-        counts.update(
-            {
-                name: value.value or 0
-                for name, value in metadata.items()
-                if name in PLATFORM_COUNT_NAMES and isinstance(value, dg.IntMetadataValue)
-            }
-        )
-    return dict(counts)
 
 
 def _as_summary(value: object) -> dict[str, Any]:

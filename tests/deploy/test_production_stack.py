@@ -115,6 +115,60 @@ class Stack:
             time.sleep(1)
         raise AssertionError(f"run {run_id} did not finish in {timeout_s} s")
 
+    def settled_window_status(self, key: str, timeout_s: float = 240) -> str | None:
+        """The run status the publish_job partitions view shows for window `key` once no run of it is in flight (the
+        running schedule launches its own runs of a window that has platforms to retry)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status, _ = self.window_status(key)
+            if status not in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"):
+                return status
+            time.sleep(1)
+        raise AssertionError(f"window {key} still had a run in flight after {timeout_s} s")
+
+    def window_status(self, key: str) -> tuple[str | None, str | None]:
+        """The run status and run id the publish_job partitions view shows for window `key`."""
+        data = self.graphql(
+            """query($repository: RepositorySelector!) {
+                 partitionSetOrError(repositorySelector: $repository, partitionSetName: "publish_job_partition_set") {
+                 __typename ... on PartitionSet { partitionStatusesOrError { __typename
+                   ... on PartitionStatuses { results { partitionName runStatus runId } } } } } }""",
+            repository=LOCATION,
+        )["partitionSetOrError"]
+        shown = next(r for r in data["partitionStatusesOrError"]["results"] if r["partitionName"] == key)
+        return shown["runStatus"], shown["runId"]
+
+    def step_numbers(self, run_id: str) -> dict[str, int]:
+        """The integer metadata of the run's publish steps (on their output or their failure), summed."""
+        data = self.graphql(
+            """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { eventConnection { events {
+                 __typename ... on ExecutionStepOutputEvent { stepKey metadataEntries {
+                   label ... on IntMetadataEntry { intValue } } }
+                 ... on ExecutionStepFailureEvent { stepKey failureMetadata { metadataEntries {
+                   label ... on IntMetadataEntry { intValue } } } } } } } } }""",
+            id=run_id,
+        )["runOrError"]
+        numbers: Counter[str] = Counter()
+        for event in data["eventConnection"]["events"]:
+            if not (event.get("stepKey") or "").startswith("publish_shard"):
+                continue
+            entries = event.get("metadataEntries") or (event.get("failureMetadata") or {}).get("metadataEntries", [])
+            numbers.update({e["label"]: e["intValue"] for e in entries if e.get("intValue") is not None})
+        return dict(numbers)
+
+    def wait_for_tag(self, run_id: str, key: str, timeout_s: float = 180) -> str:
+        """A run tag that a sensor adds after the run ends (the daemon ticks sensors every 30 s)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            run = self.graphql(
+                """query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }""", id=run_id
+            )["runOrError"]
+            found = {tag["key"]: tag["value"] for tag in run["tags"]}
+            if key in found:
+                return found[key]
+            time.sleep(2)
+        raise AssertionError(f"run {run_id} got no {key} tag in {timeout_s} s")
+
     def post(self, platforms: list[str], body: str, at: datetime, media: list[Path] = ()) -> int:  # type: ignore[assignment]
         with session_scope() as session:
             return create_post(
@@ -276,6 +330,20 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
         )["startSensor"]
         assert started["__typename"] == "Sensor", started
 
+    # The catalog the webserver serves: the app's posts feed the nightly metrics, which feed both roll-up tables;
+    # owners and the 26-hour freshness promise are there.
+    node = stack.graphql(
+        """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
+             dependencyKeys { path } dependedByKeys { path } owners { ... on TeamAssetOwner { team } }
+             internalFreshnessPolicy { ... on TimeWindowFreshnessPolicy { failWindowSeconds } } } } }""",
+        key={"path": ["social_post_metrics"]},
+    )["assetNodeOrError"]
+    assert {"path": ["app", "content_post"]} in node["dependencyKeys"]
+    assert {"path": ["release_rollup"]} in node["dependedByKeys"]
+    assert {"path": ["release_post_contribution"]} in node["dependedByKeys"]
+    assert node["owners"] and node["owners"][0]["team"] == "data"
+    assert node["internalFreshnessPolicy"] == {"failWindowSeconds": 26 * 3600}
+
     now = datetime.now(UTC)
     window = window_start(now - timedelta(minutes=30))
     post_id = stack.post(
@@ -312,11 +380,20 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
     failed_run = stack.launch_window(partition_key(failing_window))
     assert stack.wait_for_run(failed_run)["status"] == "FAILURE"
     assert _per_platform(second)["x"]["state"] == "retrying"
+    # What the data team sees in the UI, from the webserver itself: the window failed, and the failed step says where
+    # each platform stands, as numbers.
+    assert stack.settled_window_status(partition_key(failing_window)) == "FAILURE"
+    failed_numbers = stack.step_numbers(failed_run)
+    assert (failed_numbers["x_retrying"], failed_numbers["threads_published"], failed_numbers["x_failed"]) == (1, 1, 0)
     stack.sandbox.clear_faults()
     rerun = stack.reexecute_from_failure(failed_run)
     assert stack.wait_for_run(rerun)["status"] == "SUCCESS"
     assert _per_platform(second)["x"]["state"] == "published"
     assert _per_platform(second)["threads"]["attempts"] == 1
+    assert stack.settled_window_status(partition_key(failing_window)) == "SUCCESS"
+    # The daemon's sensors tag each ended run with its totals: where the platform posts of its shards stand.
+    assert stack.wait_for_tag(failed_run, "azmth/retrying") == "1"
+    assert stack.wait_for_tag(rerun, "azmth/published") == "2"
     for platform in Platform:
         texts = Counter(item["text"] for item in stack.sandbox.published(platform.value))
         assert all(n == 1 for n in texts.values()), (platform, texts)

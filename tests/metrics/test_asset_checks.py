@@ -41,6 +41,7 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluat
 
 def test_a_good_night_passes_every_check_and_reports_the_partitions_rows(connected: MetricsStudio) -> None:
     connected.publish(Platform.X, Platform.TIKTOK, published_at=datetime(2026, 11, 26, 12, tzinfo=UTC))
+    served_before = sum(connected.sandbox.requests_served().values())
 
     result = _nightly(connected)
 
@@ -54,6 +55,11 @@ def test_a_good_night_passes_every_check_and_reports_the_partitions_rows(connect
     assert checks["nightly_pull_read_posts"].metadata["partition"].value == D.isoformat()
     [posts] = result.asset_materializations_for_node("social_post_metrics")
     assert posts.metadata["dagster/row_count"].value == 2 == posts.metadata["rows_written"].value
+    assert posts.metadata["targets"].value == 2 and posts.metadata["problems"].value == 0
+    # The run's API calls are the requests the platforms served for it, every one counted once.
+    [accounts] = result.asset_materializations_for_node("account_metrics_snapshot")
+    calls = posts.metadata["api_calls"].value + accounts.metadata["api_calls"].value
+    assert calls == sum(connected.sandbox.requests_served().values()) - served_before > 0
 
 
 def test_a_nightly_pull_that_read_nothing_while_posts_were_live_fails_the_run(connected: MetricsStudio) -> None:
@@ -65,6 +71,8 @@ def test_a_nightly_pull_that_read_nothing_while_posts_were_live_fails_the_run(co
     check = _checks(result)["nightly_pull_read_posts"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["live_posts"].value == 1 and check.metadata["nightly_rows"].value == 0
+    [posts] = result.asset_materializations_for_node("social_post_metrics")
+    assert posts.metadata["targets"].value == 1 and posts.metadata["problems"].value == 1
     assert not result.success  # blocking: the failed run is what the run-failure alert emails about
 
 

@@ -4,10 +4,14 @@ the run's totals as run tags, named as the states the posts show."""
 import dagster as dg
 
 from azmth_pipelines.db.engine import session_scope
+from azmth_pipelines.definitions import defs
 from azmth_pipelines.demo import connect_sandbox_accounts
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
+from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.owners import OWNER_TAGS
+from azmth_pipelines.publishing.windows import partition_key
+from azmth_pipelines.sensors import publish_run_failure_sensor, publish_run_totals_sensor
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import Platform
 from tests.publishing.conftest import AFTER_T0, T0, Studio
@@ -70,7 +74,8 @@ def test_a_retrying_platform_is_counted_as_retrying_never_as_failed(studio: Stud
     assert "now stand 2 published, 1 retrying" in failure.description
 
 
-def test_a_run_of_several_shards_tags_the_sum_of_its_shards(studio: Studio) -> None:
+def _second_artist_posting_on_threads(studio: Studio) -> None:
+    """Another artist with a Threads post due at T0: shards split by artist, so a window of two artists can be two."""
     with session_scope() as session:
         other = create_artist(session, name="Vela", timezone="Europe/Berlin")
         connect_sandbox_accounts(
@@ -89,6 +94,10 @@ def test_a_run_of_several_shards_tags_the_sum_of_its_shards(studio: Studio) -> N
             status="scheduled",
             store=studio.store,
         )
+
+
+def test_a_run_of_several_shards_tags_the_sum_of_its_shards(studio: Studio) -> None:
+    _second_artist_posting_on_threads(studio)
     studio.post(["threads", "x"])
 
     [run] = studio.tick(AFTER_T0, shard_count=2)
@@ -99,3 +108,63 @@ def test_a_run_of_several_shards_tags_the_sum_of_its_shards(studio: Studio) -> N
     assert run.success
     tags = _run_tags(studio.instance, run.run_id)
     assert (tags["azmth/published"], tags["azmth/retrying"], tags["azmth/failed"]) == ("3", "0", "0")
+
+
+def _launched_run(studio: Studio, shard_count: int) -> dg.DagsterRun:
+    """A publish run as the daemon launches it: no tick around it to sum its shards."""
+    job = defs.resolve_job_def("publish_job")
+    result = job.execute_in_process(
+        partition_key=partition_key(T0),
+        run_config=publish_config(AFTER_T0, shard_count),
+        instance=studio.instance,
+        raise_on_error=False,
+    )
+    run = studio.instance.get_run_by_id(result.run_id)
+    assert run is not None
+    return run
+
+
+def _run_ended(studio: Studio, run: dg.DagsterRun, kind: dg.DagsterEventType) -> dg.DagsterEvent:
+    [record] = studio.instance.get_records_for_run(run.run_id, of_type=kind).records
+    assert record.event_log_entry.dagster_event is not None
+    return record.event_log_entry.dagster_event
+
+
+def test_a_launched_run_of_several_shards_is_tagged_with_their_sum_when_it_ends(studio: Studio) -> None:
+    # Shards may run in different processes or machines: only the run's end sees them all.
+    _second_artist_posting_on_threads(studio)
+    studio.post(["threads", "x"])
+    studio.post(["threads"])
+    run = _launched_run(studio, shard_count=2)
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert "azmth/published" not in run.tags
+
+    context = dg.build_run_status_sensor_context(
+        sensor_name=publish_run_totals_sensor.name,
+        dagster_event=_run_ended(studio, run, dg.DagsterEventType.RUN_SUCCESS),
+        dagster_instance=studio.instance,
+        dagster_run=run,
+    )
+    publish_run_totals_sensor(context)
+
+    tags = _run_tags(studio.instance, run.run_id)
+    assert (tags["azmth/published"], tags["azmth/retrying"], tags["azmth/failed"]) == ("4", "0", "0")
+
+
+def test_a_failed_launched_run_is_tagged_with_what_its_failed_and_its_successful_shards_did(studio: Studio) -> None:
+    _second_artist_posting_on_threads(studio)
+    studio.post(["threads", "x"])
+    studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish")
+    run = _launched_run(studio, shard_count=2)
+    assert run.status == dg.DagsterRunStatus.FAILURE
+
+    context = dg.build_run_status_sensor_context(
+        sensor_name=publish_run_failure_sensor.name,
+        dagster_event=_run_ended(studio, run, dg.DagsterEventType.RUN_FAILURE),
+        dagster_instance=studio.instance,
+        dagster_run=run,
+    ).for_run_failure()
+    publish_run_failure_sensor(context)
+
+    tags = _run_tags(studio.instance, run.run_id)
+    assert (tags["azmth/published"], tags["azmth/retrying"], tags["azmth/failed"]) == ("2", "1", "0")
