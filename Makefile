@@ -34,7 +34,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/azmth demo
 
 test: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,11 +4,14 @@ The rest of the code asks here ("the platform's publisher / reader / caption rul
 platform's name; a fifth platform is one more folder under integrations/ and one more line below.
 """
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from azmth_pipelines.connections.providers.base import Provider
+from azmth_pipelines.errors import ConfigurationError
+from azmth_pipelines.integrations.common.budget import BudgetRule
 from azmth_pipelines.integrations.common.http import PlatformClient
 from azmth_pipelines.integrations.common.metrics import MetricsReaders
 from azmth_pipelines.integrations.common.options import PostOptions
@@ -57,6 +60,9 @@ class Integration:
     # The platform's own fixes publishing applies to a file, by the auto_fix a media check names (beyond the
     # JPEG re-encode every platform gets; publishing/media_prep.py).
     media_fixes: Mapping[str, MediaFix] = field(default_factory=dict)
+    # The documented request limits the whole app keeps to, across workers (common/budget.py). Meta's publishing
+    # quota is not among them: the publishers read it live from the platform.
+    request_budgets: Sequence[BudgetRule] = ()
 
 
 INTEGRATIONS: dict[Platform, Integration] = {
@@ -67,6 +73,7 @@ INTEGRATIONS: dict[Platform, Integration] = {
         tiktok_metrics.READERS,
         tiktok_limits.RULES,
         tiktok_options.OPTIONS,
+        request_budgets=tiktok_limits.REQUEST_BUDGETS,
     ),
     Platform.INSTAGRAM: Integration(
         InstagramClient,
@@ -85,13 +92,44 @@ INTEGRATIONS: dict[Platform, Integration] = {
         threads_limits.RULES,
         threads_options.OPTIONS,
     ),
-    Platform.X: Integration(XClient, XPublisher, XProvider, x_metrics.READERS, x_limits.RULES, x_options.OPTIONS),
+    Platform.X: Integration(
+        XClient,
+        XPublisher,
+        XProvider,
+        x_metrics.READERS,
+        x_limits.RULES,
+        x_options.OPTIONS,
+        request_budgets=x_limits.REQUEST_BUDGETS,
+    ),
 }
 
 # Tables over all platforms, for callers that list them (the CLI, tests).
 READ_SCOPES = {platform: found.oauth.read_scopes for platform, found in INTEGRATIONS.items()}
 WRITE_SCOPES = {platform: found.oauth.write_scopes for platform, found in INTEGRATIONS.items()}
 CREDENTIAL_VARIABLES = {platform: found.oauth.app_variables for platform, found in INTEGRATIONS.items()}
+
+
+def request_budgets(changes: str = "") -> dict[str, list[BudgetRule]]:
+    """Every platform's documented budgets, with `changes` applied ("x.create_post_per_app=10000/day", comma-separated;
+    "off" drops a rule), as AZMTH_REQUEST_BUDGETS gives them for an app whose tier has other numbers."""
+    wanted: dict[tuple[str, str], str] = {}
+    for change in filter(None, (part.strip() for part in changes.split(","))):
+        name, _, limit = change.partition("=")
+        platform, _, rule_name = name.strip().partition(".")
+        wanted[(platform, rule_name)] = limit.strip()
+    known = {(p.value, rule.name) for p, found in INTEGRATIONS.items() for rule in found.request_budgets}
+    if unknown := sorted(f"{p}.{r}" for p, r in set(wanted) - known):
+        names = ", ".join(sorted(f"{p}.{r}" for p, r in known))
+        raise ConfigurationError(f"AZMTH_REQUEST_BUDGETS names no budget {', '.join(unknown)}; the budgets are {names}")
+    budgets: dict[str, list[BudgetRule]] = {}
+    for platform, found in INTEGRATIONS.items():
+        rules = []
+        for rule in found.request_budgets:
+            limit = wanted.get((platform.value, rule.name), rule.limit)
+            if limit != "off":
+                rules.append(dataclasses.replace(rule, limit=limit))
+        budgets[platform.value] = rules
+    return budgets
 
 
 def integration(platform: Platform) -> Integration:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import httpx
 
 from azmth_pipelines.integrations.common import log_redaction
+from azmth_pipelines.integrations.common.budget import Hold, RequestBudget, account_key
 from azmth_pipelines.integrations.common.errors import MalformedResponse, TransientError
 from azmth_pipelines.integrations.common.redaction import redact_text
 from azmth_pipelines.integrations.common.transport import pooled_transport
@@ -133,6 +134,8 @@ class PlatformClient:
         )
         # Calls beyond the pool's size wait here, in FIFO order, rather than in httpcore's queue (see transport.py).
         self._in_flight = asyncio.Semaphore(CONNECTION_LIMITS.max_connections or 1)
+        # The app's request budgets shared with every other process (budget.py); None: the platform's 429s alone.
+        self.budget: RequestBudget | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -155,6 +158,10 @@ class PlatformClient:
     ) -> ApiResponse:
         secrets = tuple(s for s in secrets if s)
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+        # The token the call is made with says whose budget it spends (the platforms count per user token).
+        account = account_key(secrets[0]) if secrets else "app"
+        if self.budget is not None:
+            await self.budget.spend(self.platform, method, self.endpoint(url), account)
         try:
             await self._take_slot()
             try:
@@ -187,6 +194,9 @@ class PlatformClient:
         answer = ApiResponse(
             method, str(response.request.url), response.status_code, response.headers, body, text, secrets
         )
+        if self.budget is not None:
+            for hold in self.budget_holds(answer):
+                await self.budget.hold(self.platform, account, hold)
         if expect_json and text.strip() and body is None and response.status_code < 500:
             raise MalformedResponse(
                 f"{method} {answer.url} answered HTTP {response.status_code} with a body that is not JSON",
@@ -197,6 +207,21 @@ class PlatformClient:
                 secrets=secrets,
             )
         return answer
+
+    def endpoint(self, url: str) -> str:
+        """The path of a call below the base URL ("/2/tweets", "/{ig-user-id}/media"), as the platforms' docs name
+        endpoints, whether `url` is relative or whole and whatever version prefix the base URL holds."""
+        path = httpx.URL(url).path
+        base = httpx.URL(self.base_url).path.rstrip("/")
+        return path.removeprefix(base) if base and path.startswith(base + "/") else path
+
+    def budget_holds(self, answer: ApiResponse) -> list[Hold]:
+        """What the answer says of the budgets every process shares: by default, a 429 with a Retry-After holds
+        this account until then. A platform whose headers say more (usage, app-wide limits) overrides it."""
+        if answer.status != 429:
+            return []
+        wait = retry_after_seconds(answer.headers)
+        return [Hold("account", wait)] if wait else []
 
     async def _take_slot(self) -> None:
         """One of the pool's connections, waited for at most SLOT_WAIT_S; else the call fails as never sent."""

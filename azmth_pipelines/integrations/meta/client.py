@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from azmth_pipelines.integrations.common.budget import Hold
 from azmth_pipelines.integrations.common.errors import PlatformError
 from azmth_pipelines.integrations.common.hosts import Host, host_url
 from azmth_pipelines.integrations.common.http import DEFAULT_TIMEOUT, ApiResponse, PlatformClient
@@ -15,6 +16,9 @@ from azmth_pipelines.integrations.meta.errors import MetaUsage, parse_usage
 from azmth_pipelines.integrations.meta.models import ContainerStatus, PublishingLimit
 
 T = TypeVar("T")
+# How long the whole app stays off a Meta API once X-App-Usage reports 100 %: the allowance is a rolling hour and
+# Meta names no reset, so the hold is a guess, long enough not to hammer a throttled app, short against the hour.
+APP_THROTTLE_HOLD_S = 300.0
 
 
 class MetaGraphClient(PlatformClient):
@@ -60,6 +64,21 @@ class MetaGraphClient(PlatformClient):
         if usage is not None:
             self.latest_usage = usage
         return answer
+
+    def budget_holds(self, answer: ApiResponse) -> list[Hold]:
+        """Meta's usage headers: X-App-Usage at 100 % throttles the whole app (a rolling hour; Meta gives no reset,
+        so it is held for APP_THROTTLE_HOLD_S), and a Business Use Case entry with an estimated time to regain
+        access holds this account that long (https://developers.facebook.com/docs/graph-api/overview/rate-limiting)."""
+        holds = super().budget_holds(answer)
+        usage = parse_usage(answer.headers)
+        if usage is None:
+            return holds
+        app = usage.app
+        if app is not None and max(app.call_count, app.total_time, app.total_cputime) >= 100:
+            holds.append(Hold("app", APP_THROTTLE_HOLD_S))
+        if usage.regain_access_s is not None:
+            holds.append(Hold("account", usage.regain_access_s))
+        return holds
 
     async def _graph(
         self,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from azmth_pipelines.integrations.common.budget import Hold
 from azmth_pipelines.integrations.common.errors import (
     Disposition,
     MalformedResponse,
@@ -21,7 +22,13 @@ from azmth_pipelines.integrations.common.errors import (
     error_for,
 )
 from azmth_pipelines.integrations.common.hosts import Host, host_url
-from azmth_pipelines.integrations.common.http import DEFAULT_TIMEOUT, UPLOAD_TIMEOUT, ApiResponse, PlatformClient
+from azmth_pipelines.integrations.common.http import (
+    DEFAULT_TIMEOUT,
+    UPLOAD_TIMEOUT,
+    ApiResponse,
+    PlatformClient,
+    retry_after_seconds,
+)
 from azmth_pipelines.integrations.tiktok.chunks import Chunk, ChunkPlan
 from azmth_pipelines.integrations.tiktok.errors import PLATFORM, tiktok_error
 from azmth_pipelines.integrations.tiktok.models import (
@@ -66,6 +73,8 @@ MAX_IDS_PER_QUERY = 20  # video/query filters.video_ids
 VIDEO_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 
 T = TypeVar("T")
+# TikTok's per-endpoint limits are counted over a one-minute sliding window.
+ENDPOINT_WINDOW_S = 60.0
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -87,6 +96,15 @@ class TikTokClient(PlatformClient):
         self.upload_timeout = upload_timeout
         self.chunk_attempts = chunk_attempts
         self.chunk_retry_delay_s = chunk_retry_delay_s
+
+    def budget_holds(self, answer: ApiResponse) -> list[Hold]:
+        """TikTok counts each endpoint's calls over a one-minute sliding window and answers 429
+        `rate_limit_exceeded` past it, naming no reset: the endpoint is held a minute for every worker
+        (https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit)."""
+        if answer.status == 429:
+            wait = retry_after_seconds(answer.headers) or ENDPOINT_WINDOW_S
+            return [Hold("app", wait, self.endpoint(answer.raw_url))]
+        return []
 
     async def _call(
         self,

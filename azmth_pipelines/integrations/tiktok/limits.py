@@ -8,6 +8,7 @@ content-posting-api-reference-query-creator-info (max_video_post_duration_sec).
 from collections.abc import Sequence
 from typing import Final
 
+from azmth_pipelines.integrations.common.budget import BudgetRule
 from azmth_pipelines.integrations.common.captions import utf16_units
 from azmth_pipelines.integrations.common.rules import Rules
 from azmth_pipelines.media.checks import Findings, PostFile, seconds
@@ -108,5 +109,13 @@ def post_media_problems(found: Findings, probes: Sequence[PostFile]) -> None:
             f"a photo post takes up to {PHOTO_MAX_PER_POST} photos; it has {count} - remove some",
         )
 
+
+# Requests the app may make, counted across every worker (budget.py): 600 a minute for each of these endpoints, over
+# a one-minute sliding window (https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit).
+REQUEST_BUDGETS: Final = (
+    BudgetRule("user_info_per_app", "GET", "/v2/user/info/", "600/minute", "app"),
+    BudgetRule("video_list_per_app", "POST", "/v2/video/list/", "600/minute", "app"),
+    BudgetRule("video_query_per_app", "POST", "/v2/video/query/", "600/minute", "app"),
+)
 
 RULES = Rules(Platform.TIKTOK, caption_problem, media_problems, post_media_problems, media_needed="a video or photos")

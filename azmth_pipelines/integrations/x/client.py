@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from azmth_pipelines.integrations.common.budget import Hold
 from azmth_pipelines.integrations.common.errors import NotAvailableOnTier, PermanentError, TransientError
 from azmth_pipelines.integrations.common.hosts import Host, host_url
 from azmth_pipelines.integrations.common.http import DEFAULT_TIMEOUT, UPLOAD_TIMEOUT, ApiResponse, PlatformClient
@@ -72,6 +73,22 @@ class XClient(PlatformClient):
         if state is not None:
             self.latest_rate_limit = state
         return answer
+
+    def budget_holds(self, answer: ApiResponse) -> list[Hold]:
+        """X's headers count every window the call falls under: the app's and the user's 24-hour caps (POST
+        /2/tweets) and the endpoint's 15-minute window for this user. One at zero holds what it counts until its
+        reset, for every worker (https://docs.x.com/x-api/fundamentals/rate-limits)."""
+        now = time.time()
+        holds = []
+        for family, per, path in (
+            ("x-app-limit-24hour", "app", ""),
+            ("x-user-limit-24hour", "account", ""),
+            ("x-rate-limit", "account", self.endpoint(answer.raw_url)),
+        ):
+            state = RateLimitState.from_headers(answer.headers, family)
+            if state is not None and state.remaining == 0 and state.reset_at is not None:
+                holds.append(Hold(per, max(1.0, state.reset_at - now), path))  # type: ignore[arg-type]
+        return holds or super().budget_holds(answer)
 
     async def _call(
         self,

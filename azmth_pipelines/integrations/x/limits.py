@@ -11,6 +11,7 @@ from typing import Final
 
 from twitter_text import parse_tweet
 
+from azmth_pipelines.integrations.common.budget import BudgetRule
 from azmth_pipelines.integrations.common.rules import Rules
 from azmth_pipelines.media.checks import Findings, PostFile, seconds
 from azmth_pipelines.media.probe import MediaProbe
@@ -41,6 +42,14 @@ VIDEO_MAX_DURATION_S: Final = 20 * 60
 VIDEO_MAX_BYTES: Final = 8 * 1024**3
 PREMIUM_VIDEO_MAX_DURATION_S: Final = 125 * 60
 PREMIUM_VIDEO_MAX_BYTES: Final = 16 * 1024**3
+
+# Requests the app may make, counted across every worker (budget.py). POST /2/tweets: 100 per user and 1,667 per app
+# in any 24 hours on the Basic tier (https://docs.x.com/x-api/fundamentals/rate-limits); another tier sets its own
+# numbers with AZMTH_REQUEST_BUDGETS.
+REQUEST_BUDGETS: Final = (
+    BudgetRule("create_post_per_app", "POST", "/2/tweets", "1667/day", "app"),
+    BudgetRule("create_post_per_user", "POST", "/2/tweets", "100/day", "account"),
+)
 
 # Text: 280 weighted characters; every URL counts 23 (t.co); CJK and emoji weigh 2 (counting-characters).
 TEXT_MAX_WEIGHTED: Final = 280
