@@ -250,7 +250,7 @@ def _tick(shards: int, home: Path) -> tuple[int, list[float]]:
     from azmth_pipelines.schedules import plan_tick
 
     job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
-    config = publish_config(None, shards) | {"execution": {"config": {"max_concurrent": shards}}}
+    config = publish_config(None, shards) | {"execution": {"config": {"multiprocess": {"max_concurrent": shards}}}}
     ok, shard_rss = 0, []
     (home / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(home / "dagster")) as instance:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from azmth_pipelines.assets.app_tables import content_post, social_connection
 from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialPostMetrics
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG, work_executor
 from azmth_pipelines.metrics.accounts import sync_account_snapshots
 from azmth_pipelines.metrics.followups import (
     FollowUp,
@@ -109,6 +110,7 @@ def _report_metadata(report: PullReport, partition_rows: int | None = None) -> d
 
 
 @dg.asset(
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     partitions_def=daily_utc,
     group_name="metrics",
     kinds={"sql"},
@@ -178,6 +180,7 @@ def social_post_metrics(
 
 
 @dg.asset(
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     partitions_def=daily_utc,
     group_name="metrics",
     kinds={"sql"},
@@ -211,7 +214,8 @@ def account_metrics_snapshot(
 metrics_nightly_job = dg.define_asset_job(
     "metrics_nightly_job",
     selection=[social_post_metrics, account_metrics_snapshot],
-    executor_def=dg.in_process_executor,
+    # In this process by default; on the Celery workers' metrics queue with AZMTH_EXECUTOR=celery.
+    executor_def=work_executor("metrics_executor", "in_process"),
     description="The nightly pull (yesterday, UTC): every live post's engagement and every account's numbers.",
     tags={"azmth/job": "metrics_nightly", **OWNER_TAGS},
 )

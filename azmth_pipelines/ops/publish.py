@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.executors import PUBLISH_QUEUE, QUEUE_TAG, work_executor
 from azmth_pipelines.owners import OWNER_TAGS
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
@@ -84,7 +85,7 @@ def is_manual(context: dg.OpExecutionContext) -> bool:
     return tags.get(TRIGGER_TAG) != SCHEDULED or PARENT_RUN_TAG in tags
 
 
-@dg.op(out=dg.DynamicOut(list[WorkItem]))
+@dg.op(out=dg.DynamicOut(list[WorkItem]), tags={QUEUE_TAG: PUBLISH_QUEUE})
 def plan_window(context: dg.OpExecutionContext, config: PublishConfig, database: DatabaseResource):
     """The window's due (post, platform) pairs, split into shards by artist."""
     if context.run_tags.get(PARTITION_SET_TAG) != PUBLISH_PARTITION_SET:
@@ -102,7 +103,7 @@ def plan_window(context: dg.OpExecutionContext, config: PublishConfig, database:
         yield dg.DynamicOutput(shard, mapping_key=f"shard_{index}")
 
 
-@dg.op
+@dg.op(tags={QUEUE_TAG: PUBLISH_QUEUE})
 def publish_shard(
     context: dg.OpExecutionContext,
     items: list[WorkItem],
@@ -174,18 +175,8 @@ def _by_state(states: dict[str, int]) -> str:
     return ", ".join(f"{count} {state}" for state, count in sorted(states.items()) if count)
 
 
-def _forkserver_config(config: dict) -> dict:
-    return {**config, "start_method": {"forkserver": {"preload_modules": ["azmth_pipelines.definitions"]}}}
-
-
-# Each step process forks from a server that imported the code location once, instead of starting a fresh
-# interpreter that imports it again: the window's shards start calling platforms ~5 s sooner (bench/publish_tick.py).
-# Run config may still set `max_concurrent` (the shards worked at once).
-publish_executor = dg.multiprocess_executor.configured(
-    _forkserver_config,
-    name="forkserver_multiprocess",
-    config_schema={"max_concurrent": dg.Field(int, is_required=False)},
-)
+# This machine's processes by default (a window's shards side by side), Celery workers with AZMTH_EXECUTOR=celery.
+publish_executor = work_executor("publish_executor", "multiprocess")
 
 
 @dg.job(partitions_def=publish_windows, executor_def=publish_executor, tags={"azmth/job": "publish", **OWNER_TAGS})

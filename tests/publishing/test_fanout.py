@@ -75,7 +75,7 @@ def test_three_shards_in_three_processes_match_one_shard(studio: Studio) -> None
     # Step processes rebuild the job by name and reach the database, sandbox and media through the env vars.
     with dg.instance_for_test() as instance:
         job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
-        config = publish_config(AFTER_T0, 3) | {"execution": {"config": {"max_concurrent": 3}}}
+        config = publish_config(AFTER_T0, 3) | {"execution": {"config": {"multiprocess": {"max_concurrent": 3}}}}
         with dg.execute_job(
             job, instance=instance, run_config=config, tags={"dagster/partition": partition_key(fanned_window)}
         ) as result:
