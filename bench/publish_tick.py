@@ -11,6 +11,10 @@ against two baselines measured against the same sandbox, same latency, in the sa
 It also prints how long the run took to make its first call (process start-up) and its rate while calling.
 
     .venv/bin/python bench/publish_tick.py [--sizes 500,2000] [--latency-ms 100] [--shards N] [--database-url URL]
+        [--executor multiprocess|celery] [--workers N]
+
+With `--executor celery` the shards run on N local Celery workers (deploy/celery/, Redis at 127.0.0.1:6379) and the
+bench prints the workers' CPU per API call; compare with `--executor multiprocess` at the same --shards.
 
 The issue's goal on this 2-core machine: 5,000 posts x 4 platforms at 100 ms in one tick in under 3 minutes,
 at least 60 % of the bare ceiling, memory flat as N grows. The sandbox, the media server and the shards each
@@ -19,6 +23,7 @@ get a process; all share the two cores.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -32,8 +37,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import redis
 
 POST_PLATFORMS = ["instagram", "threads", "x", "tiktok"]
+# Databases of the local Redis the bench empties and uses: Celery's broker and results, and the request budgets.
+CELERY_BROKER = os.environ.get("AZMTH_BENCH_CELERY_BROKER", "redis://127.0.0.1:6379/11")
+BUDGET_STORE = os.environ.get("AZMTH_BENCH_BUDGET_STORE", "redis://127.0.0.1:6379/12")
 POSTS_PER_ARTIST = 10
 
 
@@ -240,20 +249,33 @@ def _seed(posts: int, sandbox, store, scheduled_for: datetime, image: Path) -> N
             )
 
 
-def _tick(shards: int, home: Path) -> tuple[int, list[float]]:
+def _tick(shards: int, home: Path, workers: int) -> tuple[int, list[float], float]:
     """The window's run as a deployment executes it: the publish job on its multiprocess executor, one step
-    process per shard. Returns the successful runs and each shard process's peak RSS (MB)."""
+    process per shard, or (`workers` > 0) on that many local Celery workers over Redis, one shard at a time each.
+    Returns the successful runs, each shard's peak RSS (MB) and the CPU seconds the Celery workers spent (0 without)."""
     import dagster as dg
 
+    from azmth_pipelines.celery_workers import local_workers
+    from azmth_pipelines.executors import PUBLISH_QUEUE, celery_config
     from azmth_pipelines.ops.tick import publish_config
     from azmth_pipelines.resources.database import DatabaseResource
     from azmth_pipelines.schedules import plan_tick
 
     job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
-    config = publish_config(None, shards) | {"execution": {"config": {"multiprocess": {"max_concurrent": shards}}}}
-    ok, shard_rss = 0, []
+    execution = {"celery": celery_config(CELERY_BROKER)} if workers else {"multiprocess": {"max_concurrent": shards}}
+    config = publish_config(None, shards) | {"execution": {"config": execution}}
+    ok, shard_rss, worker_cpu = 0, [], 0.0
     (home / "dagster").mkdir()
-    with dg.DagsterInstance.local_temp(str(home / "dagster")) as instance:
+    with contextlib.ExitStack() as stack:
+        instance = stack.enter_context(dg.DagsterInstance.local_temp(str(home / "dagster")))
+        pids: list[int] = []
+        if workers:
+            redis.Redis.from_url(CELERY_BROKER).flushdb()
+            started = stack.enter_context(
+                local_workers(workers, [PUBLISH_QUEUE], broker=CELERY_BROKER, logs=home / "workers")
+            )
+            pids = [pid for worker in started for pid in _tree(worker.pid)]
+        cpu_before = _cpu_seconds(pids)
         for request in plan_tick(DatabaseResource(), datetime.now(UTC)).requests:
             tags = {**request.tags, "dagster/partition": request.partition_key or ""}
             with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
@@ -261,13 +283,42 @@ def _tick(shards: int, home: Path) -> tuple[int, list[float]]:
                 for event in result.all_events:
                     if (event.step_key or "").startswith("publish_shard") and event.is_successful_output:
                         shard_rss.append(event.step_output_data.metadata["peak_rss_mb"].value)
-    return ok, shard_rss
+        worker_cpu = _cpu_seconds(pids) - cpu_before
+    return ok, shard_rss, worker_cpu
 
 
-def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) -> dict[str, float]:
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (a worker: dagster-celery, celery and its pool), from /proc."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            stack += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU of live processes, from /proc/<pid>/stat (clock ticks)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int, workers: int) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="azmth-bench-"))
     os.environ["AZMTH_HOME"] = str(home)
     os.environ["AZMTH_DATABASE_URL"] = database_url or f"sqlite:///{home / 'azmth.db'}"
+    # The sandbox lifts its limits for the bench; so does the app's X budget (1,667 posts a day), and the shards
+    # (processes or workers) share one budget store, as a deployment with several of them must.
+    os.environ["AZMTH_REQUEST_BUDGETS"] = "x.create_post_per_app=off"
+    os.environ["AZMTH_REQUEST_BUDGET_STORE"] = BUDGET_STORE
+    redis.Redis.from_url(BUDGET_STORE).flushdb()
     from azmth_pipelines.db.engine import engine
     from azmth_pipelines.db.migrate import upgrade
     from azmth_pipelines.media.samples import make_image
@@ -301,7 +352,7 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) 
 
             started = time.perf_counter()
             with _CallTimeline(sandbox, sum(before.values())) as timeline:
-                runs_ok, shard_rss = _tick(shards, home)
+                runs_ok, shard_rss, worker_cpu = _tick(shards, home, workers)
             elapsed = time.perf_counter() - started
             served = sandbox.requests_served()
             per_platform = {p: served.get(p, 0) - before.get(p, 0) for p in served}
@@ -315,6 +366,9 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int) 
         "platform_posts": posts * len(POST_PLATFORMS),
         "published": published,
         "shards": shards,
+        "workers": workers,
+        # Client CPU per API call on the Celery workers (everything a worker process spends, Dagster's included).
+        "worker_cpu_ms_per_call": 1000 * worker_cpu / calls if workers and calls else 0.0,
         "runs_ok": runs_ok,
         "seconds": elapsed,
         "posts_per_s": posts / elapsed,
@@ -337,10 +391,15 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="Default: a fresh SQLite file.")
     parser.add_argument("--shards", type=int, default=1, help="Shards of the window, a step process each.")
+    parser.add_argument(
+        "--executor", choices=("multiprocess", "celery"), default="multiprocess", help="Where the shards run."
+    )
+    parser.add_argument("--workers", type=int, default=2, help="Celery workers on this machine (--executor celery).")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.latency_ms, args.database_url, args.shards)))
+        workers = args.workers if args.executor == "celery" else 0
+        print(json.dumps(run_one(args.one, args.latency_ms, args.database_url, args.shards, workers)))
         return
     columns = {
         "posts": "posts",
@@ -355,11 +414,12 @@ def main() -> None:
         "seconds_before_first_call": "startup s",
         "calls_per_s_while_calling": "calling/s",
         "peak_rss_mb": "shard MB",
+        "worker_cpu_ms_per_call": "cpu ms",
     }
     print(" ".join(f"{h:>9}" for h in columns.values()))
     for size in (int(s) for s in args.sizes.split(",")):
         command = [sys.executable, __file__, "--one", str(size), "--latency-ms", str(args.latency_ms)]
-        command += ["--shards", str(args.shards)]
+        command += ["--shards", str(args.shards), "--executor", args.executor, "--workers", str(args.workers)]
         if args.database_url:
             command += ["--database-url", args.database_url]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]

@@ -8,12 +8,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from dagster._core.definitions.reconstruct import ReconstructableJob, Reconstruc
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from azmth_pipelines.celery_workers import local_workers
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.demo import connect_sandbox_accounts
@@ -47,7 +48,6 @@ from tests.publishing.conftest import AFTER_T0, T0
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.celery, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 WORKERS = 2
 PLATFORMS = [Platform.X, Platform.THREADS]
 
@@ -63,7 +63,6 @@ class CeleryStack:
     instance: dg.DagsterInstance
     job: ReconstructableJob
     workers: list[subprocess.Popen[bytes]]
-    logs: list[Path]
 
     def launch(self, now: datetime, window: datetime, shards: int, **execution: Any) -> dg.JobExecutionResult:
         config = publish_config(now, shards) | {"execution": {"config": execution or {"celery": celery_config()}}}
@@ -109,19 +108,6 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _wait_for_workers(broker: str, count: int, logs: list[Path], timeout_s: float = 120) -> None:
-    from celery import Celery
-
-    app = Celery(broker=broker, backend=broker)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=1.0)) >= count:
-            return
-        time.sleep(0.5)
-    tails = "\n".join(log.read_text()[-2000:] for log in logs if log.exists())
-    raise AssertionError(f"{count} Celery workers did not answer in {timeout_s} s:\n{tails}")
-
-
 @pytest.fixture
 def start_stack(
     postgres_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -152,59 +138,26 @@ def start_stack(
         "DAGSTER_PG_USERNAME": pg.username or "postgres",
         "DAGSTER_PG_PASSWORD": pg.password or "",
         "DAGSTER_PG_DB": dagster_db,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    workers: list[subprocess.Popen[bytes]] = []
-    instances: list[dg.DagsterInstance] = []
-    with sandbox_process() as (sandbox, _process):
+    with ExitStack() as stack, sandbox_process() as (sandbox, _process):
         for name, value in sandbox.env.items():
             monkeypatch.setenv(name, value)
 
         def start(**worker_env: str) -> CeleryStack:
             for name, value in worker_env.items():
                 monkeypatch.setenv(name, value)
-            logs = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
-            for n, log in enumerate(logs):
-                command = [
-                    str(BIN / "dagster-celery"),
-                    *("worker", "start", "-A", "dagster_celery.app", "-y", str(REPO / "deploy/celery/celery.yaml")),
-                    *("-q", "publish", "-n", f"w{n}", "--", "--concurrency", "1"),
-                ]
-                with log.open("wb") as handle:
-                    workers.append(
-                        subprocess.Popen(
-                            command,
-                            env=os.environ.copy(),
-                            stdout=handle,
-                            stderr=subprocess.STDOUT,
-                            cwd=REPO,
-                            # dagster-celery runs `celery worker` as its child: the group is stopped as one.
-                            start_new_session=True,
-                        )
-                    )
-            _wait_for_workers(broker, WORKERS, logs)
-            instance = dg.DagsterInstance.get()
-            instances.append(instance)
+            workers = stack.enter_context(
+                local_workers(WORKERS, ["publish"], broker=broker, concurrency=1, logs=tmp_path / "workers")
+            )
+            instance = stack.enter_context(dg.DagsterInstance.get())
             repository = ReconstructableRepository.for_module(
                 "azmth_pipelines.definitions", "defs", working_directory=str(REPO)
             )
-            return CeleryStack(sandbox, instance, repository.get_reconstructable_job("publish_job"), workers, logs)
+            return CeleryStack(sandbox, instance, repository.get_reconstructable_job("publish_job"), workers)
 
-        try:
-            yield start
-        finally:
-            for instance in instances:
-                instance.dispose()
-            for worker in workers:
-                os.killpg(worker.pid, signal.SIGTERM)
-            for worker in workers:
-                try:
-                    worker.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-                    worker.wait()
+        yield start
 
 
 def _artists_posting(stack: CeleryStack, count: int, at: datetime, tag: str) -> dict[str, int]:
