@@ -266,6 +266,7 @@ def _tick(shards: int, home: Path, workers: int) -> tuple[int, list[float], floa
     config = publish_config(None, shards) | {"execution": {"config": execution}}
     ok, shard_rss, worker_cpu = 0, [], 0.0
     (home / "dagster").mkdir()
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")  # `dagster-celery worker start` writes its config there
     with contextlib.ExitStack() as stack:
         instance = stack.enter_context(dg.DagsterInstance.local_temp(str(home / "dagster")))
         pids: list[int] = []

@@ -24,21 +24,21 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from azmth_pipelines.celery_workers import local_workers
 from azmth_pipelines.db.engine import session_scope
-from azmth_pipelines.db.models import ContentPost
+from azmth_pipelines.db.models import AccountMetricsSnapshot, ContentPost, SocialPostMetrics
 from azmth_pipelines.demo import connect_sandbox_accounts
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
-from azmth_pipelines.executors import celery_config
+from azmth_pipelines.executors import METRICS_QUEUE, PUBLISH_QUEUE, celery_config
 from azmth_pipelines.ops.publish import window_run_tags
 from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.publishing.windows import partition_key
 from azmth_pipelines.token_cipher import TokenCipher
-from azmth_pipelines.vocabulary import Platform
+from azmth_pipelines.vocabulary import MetricSource, Platform
 from azmth_sandbox.process import sandbox_process
 from azmth_sandbox.testing import SandboxHandle
 from tests.fixtures.database import _truncate_all, postgres_admin_url
@@ -61,8 +61,12 @@ def _redis_db(db: int) -> str:
 class CeleryStack:
     sandbox: SandboxHandle
     instance: dg.DagsterInstance
-    job: ReconstructableJob
+    repository: ReconstructableRepository
     workers: list[subprocess.Popen[bytes]]
+
+    @property
+    def job(self) -> ReconstructableJob:
+        return self.repository.get_reconstructable_job("publish_job")
 
     def launch(self, now: datetime, window: datetime, shards: int, **execution: Any) -> dg.JobExecutionResult:
         config = publish_config(now, shards) | {"execution": {"config": execution or {"celery": celery_config()}}}
@@ -149,13 +153,15 @@ def start_stack(
             for name, value in worker_env.items():
                 monkeypatch.setenv(name, value)
             workers = stack.enter_context(
-                local_workers(WORKERS, ["publish"], broker=broker, concurrency=1, logs=tmp_path / "workers")
+                local_workers(
+                    WORKERS, [PUBLISH_QUEUE, METRICS_QUEUE], broker=broker, concurrency=1, logs=tmp_path / "workers"
+                )
             )
             instance = stack.enter_context(dg.DagsterInstance.get())
             repository = ReconstructableRepository.for_module(
                 "azmth_pipelines.definitions", "defs", working_directory=str(REPO)
             )
-            return CeleryStack(sandbox, instance, repository.get_reconstructable_job("publish_job"), workers)
+            return CeleryStack(sandbox, instance, repository, workers)
 
         yield start
 
@@ -199,6 +205,15 @@ def _entries(posts: dict[str, int]) -> list[Any]:
         return [session.get(ContentPost, post_id).per_platform for post_id in posts.values()]  # type: ignore[union-attr]
 
 
+def _nightly_rows() -> tuple[set[tuple[int, str]], set[int]]:
+    """The nightly pull's keys: (post, platform) of the post metrics, connections of the account snapshots."""
+    with session_scope() as session:
+        nightly = SocialPostMetrics.source == MetricSource.NIGHTLY
+        posts = session.execute(select(SocialPostMetrics.post_id, SocialPostMetrics.platform).where(nightly)).all()
+        accounts = session.scalars(select(AccountMetricsSnapshot.connection_id)).all()
+    return {(post_id, str(platform)) for post_id, platform in posts}, set(accounts)
+
+
 def _published_texts(sandbox: SandboxHandle, platform: Platform, tag: str) -> Counter[str]:
     return Counter(item["text"] for item in sandbox.published(platform.value) if item.get("text", "").startswith(tag))
 
@@ -219,6 +234,18 @@ def test_a_window_publishes_across_two_workers_as_it_does_on_one_machine(
     for platform in PLATFORMS:
         texts = _published_texts(stack.sandbox, platform, "celery")
         assert len(texts) == 4 and set(texts.values()) == {1}, (platform, texts)
+
+    # The nightly pull of that day on the workers' metrics queue, then in this process: the same rows.
+    nightly = stack.repository.get_reconstructable_job("metrics_nightly_job")
+    day = {"dagster/partition": T0.date().isoformat()}
+    celery = {"execution": {"config": {"celery": celery_config()}}}
+    pulled = dg.execute_job(nightly, instance=stack.instance, run_config=celery, tags=day)
+    assert pulled.success and len(stack.worker_hosts(pulled.run_id)) >= 1
+    on_workers_rows = _nightly_rows()
+    assert len(on_workers_rows[0]) == 16 and len(on_workers_rows[1]) == 16  # 8 posts x 2; 8 artists x 2 accounts
+    local_pull = {"execution": {"config": {"in_process": {}}}}
+    assert dg.execute_job(nightly, instance=stack.instance, run_config=local_pull, tags=day).success
+    assert _nightly_rows() == on_workers_rows
 
 
 def test_a_worker_killed_mid_shard_fails_the_run_and_reexecution_posts_nothing_twice(
