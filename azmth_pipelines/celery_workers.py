@@ -33,7 +33,8 @@ def local_workers(
             command = [
                 str(_BIN / "dagster-celery"),
                 *("worker", "start", "-A", "dagster_celery.app", "-y", str(CELERY_YAML)),
-                *(arg for queue in queues for arg in ("-q", queue)),
+                # One comma-separated -q: dagster-celery turns each -q into a -Q, and Celery 5 keeps only the last -Q.
+                *("-q", ",".join(queues)),
                 *("-n", f"w{n}", "--", "--concurrency", str(concurrency)),
             ]
             with (logs / f"w{n}.log").open("wb") as log:
@@ -41,7 +42,7 @@ def local_workers(
                 workers.append(
                     subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
                 )
-        _wait_for(broker, count, logs, start_timeout_s)
+        _wait_for(broker, count, set(queues), logs, start_timeout_s)
         yield workers
     finally:
         for worker in workers:
@@ -59,14 +60,22 @@ def _signal_group(worker: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(worker.pid, signum)
 
 
-def _wait_for(broker: str, count: int, logs: Path, timeout_s: float) -> None:
+def _wait_for(broker: str, count: int, queues: set[str], logs: Path, timeout_s: float) -> None:
+    """Until `count` workers each consume every queue: a worker missing a queue would leave that queue's steps
+    waiting forever, so it fails here with the workers' logs."""
     from celery import Celery
 
     app = Celery(broker=broker, backend=broker)
     deadline = time.monotonic() + timeout_s
+    consuming: dict[str, set[str]] = {}
     while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=1.0)) >= count:
+        answers = app.control.inspect(timeout=1.0).active_queues() or {}
+        consuming = {worker: {queue["name"] for queue in listening} for worker, listening in answers.items()}
+        if sum(queues <= names for names in consuming.values()) >= count:
             return
         time.sleep(0.5)
     tails = "\n".join(log.read_text()[-2000:] for log in sorted(logs.glob("w*.log")))
-    raise ConfigurationError(f"{count} Celery workers did not answer on {broker} within {timeout_s:.0f} s:\n{tails}")
+    raise ConfigurationError(
+        f"{count} Celery workers consuming {sorted(queues)} did not answer on {broker} within {timeout_s:.0f} s "
+        f"(consuming: {consuming}):\n{tails}"
+    )

@@ -3,8 +3,9 @@ Celery tasks on workers over Redis when AZMTH_EXECUTOR=celery (deploy/celery/). 
 
     execution: {config: {celery: {broker: redis://..., backend: redis://...}}}
 
-Workers take tasks from a queue per kind of work (`QUEUE_TAG` on the ops and assets): `publish` for the publish
-job's planning and shards, `metrics` for the nightly pull, so a slow night never holds up a publish window.
+Workers take tasks from a queue per kind of work (`QUEUE_TAG` on the ops, assets and checks): `publish` for the
+publish job's planning and shards, `metrics` for the nightly pull and its checks, so a slow night never holds up a
+publish window. A step without the tag would go to dagster-celery's own `dagster` queue, which no worker consumes.
 """
 
 import os
@@ -18,6 +19,7 @@ from azmth_pipelines.errors import ConfigurationError
 QUEUE_TAG = "dagster-celery/queue"
 PUBLISH_QUEUE = "publish"
 METRICS_QUEUE = "metrics"
+WORKER_QUEUES = (PUBLISH_QUEUE, METRICS_QUEUE)
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
 Local = Literal["multiprocess", "in_process"]

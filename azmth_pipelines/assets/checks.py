@@ -25,6 +25,7 @@ from azmth_pipelines.db.models import (
     SocialPostMetrics,
 )
 from azmth_pipelines.db.types import utcnow
+from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG
 from azmth_pipelines.integrations.common.metrics import COUNT_NAMES
 from azmth_pipelines.metrics.targets import iter_target_pages
 from azmth_pipelines.resources.database import DatabaseResource
@@ -80,6 +81,7 @@ def nightly_rows(session: Session, day: date) -> int:
 @dg.asset_check(
     asset=social_post_metrics,
     name="nightly_pull_read_posts",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     blocking=True,
     description="The night's pull wrote a snapshot when posts were live that day: a pull that read nothing (a "
     "platform down, every token refused) fails the nightly run, which emails ops when alerts are on.",
@@ -107,6 +109,7 @@ def nightly_pull_read_posts(context: dg.AssetCheckExecutionContext, database: Da
 @dg.asset_check(
     asset=account_metrics_snapshot,
     name="account_counts_not_negative",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     description="No follower, following, post or like count is below 0.",
 )
 def account_counts_not_negative(
@@ -129,6 +132,7 @@ def account_counts_not_negative(
 @dg.asset_check(
     asset=account_metrics_snapshot,
     name="one_snapshot_per_connection_and_day",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     description="Each connection has at most one snapshot in a day's partition.",
 )
 def one_snapshot_per_connection_and_day(
@@ -151,6 +155,7 @@ def one_snapshot_per_connection_and_day(
 @dg.asset_check(
     asset=account_metrics_snapshot,
     name="x_access_tier_recorded",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     description="Every X account read that day has its API access tier recorded on the connection (what the "
     "pulls' rate limits are sized by).",
 )

@@ -236,6 +236,7 @@ metrics_nightly_schedule = dg.build_schedule_from_partitioned_job(
 @dg.asset_check(
     asset=social_post_metrics,
     name="yesterday_partition_present",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
     description="The nightly partition has been materialized: the run's own day in the nightly run, yesterday "
     "(UTC) when the 06:00 job evaluates it.",
 )

@@ -4,6 +4,8 @@
 #
 #   deploy/celery/worker.sh publish 4     # a worker on the publish queue, 4 steps at once
 #   deploy/celery/worker.sh metrics 2     # a worker on the nightly metrics queue
+#   deploy/celery/worker.sh publish,metrics 2   # both queues: one comma-separated list (Celery 5 keeps only
+#                                               # the last of several -Q options)
 #
 # Needs the code location's environment (AZMTH_DATABASE_URL, AZMTH_SECRET_KEY, the app credentials, the platform
 # hosts), DAGSTER_HOME with deploy/dagster.yaml (the runs' PostgreSQL storage), AZMTH_CELERY_BROKER (and
@@ -17,4 +19,4 @@ bin="${AZMTH_VENV:-$here/../../.venv}/bin"
 export AZMTH_CELERY_BACKEND="${AZMTH_CELERY_BACKEND:-${AZMTH_CELERY_BROKER:?set AZMTH_CELERY_BROKER, e.g. redis://host:6379/0}}"
 export PATH="$bin:$PATH"
 exec "$bin/dagster-celery" worker start -A dagster_celery.app -y "$here/celery.yaml" -q "$queue" \
-  -n "$queue-$$" -- --concurrency "$concurrency"
+  -n "${queue//,/-}-$$" -- --concurrency "$concurrency"

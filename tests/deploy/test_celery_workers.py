@@ -33,7 +33,7 @@ from azmth_pipelines.db.models import AccountMetricsSnapshot, ContentPost, Socia
 from azmth_pipelines.demo import connect_sandbox_accounts
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
-from azmth_pipelines.executors import METRICS_QUEUE, PUBLISH_QUEUE, celery_config
+from azmth_pipelines.executors import WORKER_QUEUES, celery_config
 from azmth_pipelines.ops.publish import window_run_tags
 from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.publishing.windows import partition_key
@@ -153,9 +153,7 @@ def start_stack(
             for name, value in worker_env.items():
                 monkeypatch.setenv(name, value)
             workers = stack.enter_context(
-                local_workers(
-                    WORKERS, [PUBLISH_QUEUE, METRICS_QUEUE], broker=broker, concurrency=1, logs=tmp_path / "workers"
-                )
+                local_workers(WORKERS, WORKER_QUEUES, broker=broker, concurrency=1, logs=tmp_path / "workers")
             )
             instance = stack.enter_context(dg.DagsterInstance.get())
             repository = ReconstructableRepository.for_module(
