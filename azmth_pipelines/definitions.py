@@ -15,7 +15,7 @@ from azmth_pipelines.assets.metrics import (
 )
 from azmth_pipelines.assets.releases import release_rollup, release_rollup_job
 from azmth_pipelines.ops.lifecycle import purge_job
-from azmth_pipelines.ops.publish import publish_job
+from azmth_pipelines.ops.publish import publish_job, published_posts
 from azmth_pipelines.resources.apps import AppCredentialsResource
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.media import MediaStoreResource
@@ -37,7 +37,7 @@ def code_location_resources(database: DatabaseResource | None = None) -> dict[st
 
 
 defs = dg.Definitions(
-    assets=[*app_tables, social_post_metrics, account_metrics_snapshot, release_rollup],
+    assets=[*app_tables, published_posts, social_post_metrics, account_metrics_snapshot, release_rollup],
     asset_checks=[yesterday_partition_present, *ASSET_CHECKS],
     jobs=[
         publish_job,

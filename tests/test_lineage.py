@@ -21,6 +21,7 @@ SOCIAL_CONNECTION = dg.AssetKey(["app", "social_connection"])
 RELEASE = dg.AssetKey(["app", "release"])
 PRESAVE_EVENT = dg.AssetKey(["app", "presave_event"])
 RELEASE_STREAM_DAILY = dg.AssetKey(["app", "release_stream_daily"])
+PUBLISHED_POSTS = dg.AssetKey("published_posts")
 POST_METRICS = dg.AssetKey("social_post_metrics")
 ACCOUNT_SNAPSHOT = dg.AssetKey("account_metrics_snapshot")
 CAMPAIGN_ROLLUP = dg.AssetKey("release_rollup")
@@ -36,7 +37,8 @@ def _spec(key: dg.AssetKey) -> dg.AssetSpec:
 
 
 def test_nightly_metrics_read_the_app_tables_they_really_read() -> None:
-    assert _parents(POST_METRICS) == {CONTENT_POST, SOCIAL_CONNECTION}
+    assert _parents(POST_METRICS) == {PUBLISHED_POSTS, SOCIAL_CONNECTION}
+    assert _parents(PUBLISHED_POSTS) == {CONTENT_POST, SOCIAL_CONNECTION}
     assert _parents(ACCOUNT_SNAPSHOT) == {SOCIAL_CONNECTION}
 
 
@@ -95,14 +97,14 @@ def workspace() -> Iterator[WorkspaceProcessContext]:
         yield ws
 
 
-def test_the_ui_draws_app_table_to_post_metrics_to_rollup(workspace: WorkspaceProcessContext) -> None:
+def test_the_ui_draws_publishing_to_post_metrics_to_rollup(workspace: WorkspaceProcessContext) -> None:
     result = execute_dagster_graphql(
         workspace.create_request_context(), ASSET_NODE, {"key": {"path": ["social_post_metrics"]}}
     )
     assert not result.errors, result.errors
     node = result.data["assetNodeOrError"]
     assert node["__typename"] == "AssetNode", node
-    assert {"path": ["app", "content_post"]} in node["dependencyKeys"]
+    assert {"path": ["published_posts"]} in node["dependencyKeys"]
     assert {"path": ["release_rollup"]} in node["dependedByKeys"]
     assert {"path": ["release_post_contribution"]} in node["dependedByKeys"]
     assert {"team": "data"} in node["owners"] and {"email": DATA_ONCALL} in node["owners"]

@@ -14,7 +14,7 @@ import dagster as dg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from azmth_pipelines.assets.app_tables import content_post, social_connection
+from azmth_pipelines.assets.app_tables import social_connection
 from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialPostMetrics
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG, work_executor
@@ -31,6 +31,7 @@ from azmth_pipelines.metrics.followups import (
 from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
 from azmth_pipelines.metrics.report import PullReport
 from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
+from azmth_pipelines.ops.publish import published_posts
 from azmth_pipelines.owners import OWNER_TAGS, OWNERS
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.resources.platforms import PlatformApisResource
@@ -115,8 +116,8 @@ def _report_metadata(report: PullReport, partition_rows: int | None = None) -> d
     group_name="metrics",
     kinds={"sql"},
     metadata={"dagster/column_schema": POST_METRICS_SCHEMA, "dagster/table_name": "social_post_metrics"},
-    # What the pull really reads: the published posts' remote ids, and their accounts' tokens.
-    deps=[content_post, social_connection],
+    # What the pull really reads: the published posts' remote ids (every window's), and their accounts' tokens.
+    deps=[dg.AssetDep(published_posts, partition_mapping=dg.AllPartitionMapping()), social_connection],
     owners=OWNERS,
     freshness_policy=NIGHTLY_FRESHNESS,
     check_specs=[

@@ -321,9 +321,11 @@ class PublishAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("content_post.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    platform: Mapped[Platform] = mapped_column(
+        _enum(Platform, "platform"), comment="tiktok, instagram, threads or x: the platform tried."
+    )
     attempt_number: Mapped[int] = mapped_column(comment="1 for the first try; retries count up.")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, comment="When the run claimed the attempt (UTC).")
     finished_at: Mapped[datetime | None] = mapped_column(comment="NULL while in flight (or if the run died).")
     outcome: Mapped[str | None] = mapped_column(
         String(32),

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from azmth_pipelines.assets.app_tables import content_post, social_connection, table_schema
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.executors import PUBLISH_QUEUE, QUEUE_TAG, work_executor
-from azmth_pipelines.owners import OWNER_TAGS
+from azmth_pipelines.owners import OWNER_TAGS, OWNERS
 from azmth_pipelines.publishing.invalid_rows import record_invalid_rows
 from azmth_pipelines.publishing.planner import WorkItem, shard_items, work_in_window
 from azmth_pipelines.publishing.run_numbers import PLATFORM_COUNT_NAMES, platform_counts, state_totals
@@ -29,6 +30,24 @@ publish_windows = dg.TimeWindowPartitionsDefinition(
     start=FIRST_WINDOW,
     fmt=PARTITION_KEY_FORMAT,
     timezone="UTC",
+)
+
+# Publishing in the asset graph, between the app's tables and the metrics that read what was published. The job
+# stays an op job (plan, shards, record) so its claims, leases and re-run rules stay as they are; it reports a
+# materialization of the window's partition once every shard ended without needing ops.
+published_posts = dg.AssetSpec(
+    key="published_posts",
+    description="The platform posts of each 15-minute publish window (content_post.per_platform), written by "
+    "publish_job: a window's partition is materialized when all its shards ended without platform trouble, with "
+    "its platform posts by platform and state. A failed window stays unmaterialized until a re-execution of it "
+    "completes.",
+    deps=[content_post, social_connection],
+    partitions_def=publish_windows,
+    group_name="publishing",
+    owners=OWNERS,
+    kinds={"sql"},
+    # The table the publish job owns: one row per attempt (the ledger); the states it settles go to per_platform.
+    metadata={"dagster/table_name": "publish_attempt", "dagster/column_schema": table_schema("publish_attempt")},
 )
 
 # Set by the schedule; a run without it (launched or re-executed from the UI) is an ops re-run.
@@ -143,7 +162,24 @@ def publish_shard(
             "on the platform first, they may be live.\n" + "\n".join(summary.needs_ops[:50]),
             metadata=metadata,
         )
-    return dg.Output(result, metadata=metadata)
+    return dg.Output({**result, "counts": counts}, metadata=metadata)
+
+
+@dg.op(tags={QUEUE_TAG: PUBLISH_QUEUE})
+def record_window(context: dg.OpExecutionContext, shards: list[dict]) -> None:
+    """The window's `published_posts` partition, materialized with its platform posts by platform and state (the
+    shards' numbers summed); runs only once every shard succeeded, in this run or the one it re-executes."""
+    counts: Counter[str] = Counter()
+    for shard in shards:
+        counts.update(shard.get("counts", {}))
+    numbers = {**counts, **{f"total_{state}": total for state, total in state_totals(counts).items()}}
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=published_posts.key,
+            partition=context.partition_key,
+            metadata={name: dg.MetadataValue.int(value) for name, value in sorted(numbers.items())},
+        )
+    )
 
 
 def run_total_tags(events: Iterable[dg.DagsterEvent]) -> dict[str, str]:
@@ -182,4 +218,4 @@ publish_executor = work_executor("publish_executor", "multiprocess")
 @dg.job(partitions_def=publish_windows, executor_def=publish_executor, tags={"azmth/job": "publish", **OWNER_TAGS})
 def publish_job():
     """Publish every post whose scheduled time falls in the 15-minute window (the partition)."""
-    plan_window().map(publish_shard)
+    record_window(plan_window().map(publish_shard).collect())

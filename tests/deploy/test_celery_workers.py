@@ -34,7 +34,7 @@ from azmth_pipelines.demo import connect_sandbox_accounts
 from azmth_pipelines.domain.artists import create_artist
 from azmth_pipelines.domain.posts import create_post
 from azmth_pipelines.executors import WORKER_QUEUES, celery_config
-from azmth_pipelines.ops.publish import window_run_tags
+from azmth_pipelines.ops.publish import PARTITION_TAG, window_run_tags
 from azmth_pipelines.ops.tick import publish_config
 from azmth_pipelines.publishing.windows import partition_key
 from azmth_pipelines.token_cipher import TokenCipher
@@ -287,6 +287,8 @@ def test_a_worker_killed_mid_shard_fails_the_run_and_reexecution_posts_nothing_t
         instance=stack.instance,
         run_config=config,
         reexecution_options=dg.ReexecutionOptions.from_failure(failed.run_id, stack.instance),
+        # The window's partition, as the UI's re-execution copies it from the failed run.
+        tags={PARTITION_TAG: record.tags[PARTITION_TAG]},
     )
     assert rerun.success
     # A platform post the dead worker left in doubt is checked, never sent blindly, by the window's later runs.

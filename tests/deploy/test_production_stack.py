@@ -138,6 +138,22 @@ class Stack:
         shown = next(r for r in data["partitionStatusesOrError"]["results"] if r["partitionName"] == key)
         return shown["runStatus"], shown["runId"]
 
+    def published_posts_numbers(self, key: str) -> list[dict[str, int]]:
+        """The integer metadata of each materialization of window `key` of the published_posts asset."""
+        data = self.graphql(
+            """query($key: AssetKeyInput!, $partition: String!) { assetOrError(assetKey: $key) { __typename
+                 ... on Asset { assetMaterializations(partitions: [$partition]) {
+                   metadataEntries { label ... on IntMetadataEntry { intValue } } } } } }""",
+            key={"path": ["published_posts"]},
+            partition=key,
+        )["assetOrError"]
+        if data["__typename"] != "Asset":
+            return []
+        return [
+            {entry["label"]: entry["intValue"] for entry in m["metadataEntries"] if "intValue" in entry}
+            for m in data["assetMaterializations"]
+        ]
+
     def step_numbers(self, run_id: str) -> dict[str, int]:
         """The integer metadata of the run's publish steps (on their output or their failure), summed."""
         data = self.graphql(
@@ -330,7 +346,8 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
         )["startSensor"]
         assert started["__typename"] == "Sensor", started
 
-    # The catalog the webserver serves: the app's posts feed the nightly metrics, which feed both roll-up tables;
+    # The catalog the webserver serves: the app's posts feed publishing, which feeds the nightly metrics, which feed
+    # both roll-up tables;
     # owners and the 26-hour freshness promise are there.
     node = stack.graphql(
         """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
@@ -338,7 +355,7 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
              internalFreshnessPolicy { ... on TimeWindowFreshnessPolicy { failWindowSeconds } } } } }""",
         key={"path": ["social_post_metrics"]},
     )["assetNodeOrError"]
-    assert {"path": ["app", "content_post"]} in node["dependencyKeys"]
+    assert {"path": ["published_posts"]} in node["dependencyKeys"]
     assert {"path": ["release_rollup"]} in node["dependedByKeys"]
     assert {"path": ["release_post_contribution"]} in node["dependedByKeys"]
     assert node["owners"] and node["owners"][0]["team"] == "data"
@@ -383,6 +400,7 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
     # What the data team sees in the UI, from the webserver itself: the window failed, and the failed step says where
     # each platform stands, as numbers.
     assert stack.settled_window_status(partition_key(failing_window)) == "FAILURE"
+    assert stack.published_posts_numbers(partition_key(failing_window)) == []
     failed_numbers = stack.step_numbers(failed_run)
     assert (failed_numbers["x_retrying"], failed_numbers["threads_published"], failed_numbers["x_failed"]) == (1, 1, 0)
     stack.sandbox.clear_faults()
@@ -391,6 +409,8 @@ def test_daemon_and_webserver_publish_pull_metrics_and_reexecute_a_failed_window
     assert _per_platform(second)["x"]["state"] == "published"
     assert _per_platform(second)["threads"]["attempts"] == 1
     assert stack.settled_window_status(partition_key(failing_window)) == "SUCCESS"
+    [window_numbers] = stack.published_posts_numbers(partition_key(failing_window))
+    assert (window_numbers["x_published"], window_numbers["threads_published"]) == (1, 1)
     # The daemon's sensors tag each ended run with its totals: where the platform posts of its shards stand.
     assert stack.wait_for_tag(failed_run, "azmth/retrying") == "1"
     assert stack.wait_for_tag(rerun, "azmth/published") == "2"

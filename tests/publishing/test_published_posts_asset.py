@@ -1,0 +1,72 @@
+"""Publishing in the asset graph: a window's run materializes its `published_posts` partition, with its platform
+posts by platform and state, only once every shard ended without platform trouble; a failed window stays
+unmaterialized until a re-run of it completes."""
+
+import dagster as dg
+
+from azmth_pipelines.ops.publish import published_posts
+from azmth_pipelines.vocabulary import Platform
+from tests.publishing.conftest import AFTER_T0, Studio
+
+
+def _materializations(studio: Studio, partition: str) -> list[dict[str, object]]:
+    records = studio.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=published_posts.key, asset_partitions=[partition]), limit=10
+    ).records
+    found = []
+    for record in records:
+        materialization = record.asset_materialization
+        assert materialization is not None
+        found.append({name: value.value for name, value in materialization.metadata.items()})
+    return found
+
+
+def test_a_window_that_published_materializes_its_partition_with_its_numbers(studio: Studio) -> None:
+    studio.post(["x", "threads"])
+    studio.post(["threads"])
+
+    [run] = studio.tick(AFTER_T0, shard_count=2)
+
+    assert run.success
+    [numbers] = _materializations(studio, run.partition_key)
+    assert numbers["threads_published"] == 2 and numbers["x_published"] == 1
+    assert numbers["total_published"] == 3 and numbers["total_failed"] == 0
+
+
+def test_a_failed_window_stays_unmaterialized_until_its_rerun_completes(studio: Studio) -> None:
+    from azmth_pipelines.definitions import defs
+
+    studio.post(["x", "threads"])
+    studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish")
+    [run] = studio.tick(AFTER_T0)
+    assert not run.success
+    assert _materializations(studio, run.partition_key) == []
+
+    studio.sandbox.clear_faults()
+    parent = studio.instance.get_run_by_id(run.run_id)
+    assert parent is not None
+    rerun = defs.resolve_job_def("publish_job").execute_in_process(
+        partition_key=run.partition_key,
+        instance=studio.instance,
+        tags={**parent.tags, "dagster/parent_run_id": run.run_id, "dagster/root_run_id": run.run_id},
+        raise_on_error=False,
+    )
+
+    assert rerun.success
+    [numbers] = _materializations(studio, run.partition_key)
+    assert numbers["x_published"] == 1 and numbers["x_retrying"] == 0
+    assert len(studio.published(Platform.X)) == 1
+
+
+def test_a_window_with_nothing_to_publish_is_materialized_as_done_with_zeros(studio: Studio) -> None:
+    from azmth_pipelines.definitions import defs
+    from azmth_pipelines.publishing.windows import partition_key
+
+    empty = partition_key(AFTER_T0)
+    result = defs.resolve_job_def("publish_job").execute_in_process(
+        partition_key=empty, instance=studio.instance, raise_on_error=False
+    )
+
+    assert result.success
+    [numbers] = _materializations(studio, empty)
+    assert numbers["total_published"] == 0 and set(numbers.values()) == {0}
