@@ -27,6 +27,7 @@ from azmth_pipelines.db.models import (
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG
 from azmth_pipelines.integrations.common.metrics import COUNT_NAMES
+from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
 from azmth_pipelines.metrics.targets import iter_target_pages
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.vocabulary import MetricSource, Platform
@@ -103,6 +104,46 @@ def nightly_pull_read_posts(context: dg.AssetCheckExecutionContext, database: Da
     )
 
 
+@dg.asset_check(
+    asset=social_post_metrics,
+    name="counts_not_negative",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    description="No count is below 0.",
+)
+def counts_not_negative(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    with database.session() as session:
+        negatives = negative_count_rows(session, checked_day(context))
+    return dg.AssetCheckResult(passed=negatives == 0, metadata={"negative_rows": negatives})
+
+
+@dg.asset_check(
+    asset=social_post_metrics,
+    name="no_duplicate_snapshots",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    description="One row per (post, platform, captured_at, source), one nightly row per post and platform.",
+)
+def no_duplicate_snapshots(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    with database.session() as session:
+        duplicates = duplicate_snapshots(session, checked_day(context))
+    return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicate_groups": duplicates})
+
+
+@dg.asset_check(
+    asset=social_post_metrics,
+    name="counts_only_grow",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    description="Counts did not drop from the previous night by more than a little (WARN).",
+)
+def counts_only_grow(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    with database.session() as session:
+        shrunk, samples = shrinking_counts(session, checked_day(context))
+    return dg.AssetCheckResult(
+        passed=shrunk == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"shrunk_counts": shrunk, "samples": dg.MetadataValue.json([s.__dict__ for s in samples])},
+    )
+
+
 # --- account_metrics_snapshot ---------------------------------------------------------------------------------
 
 
@@ -156,6 +197,9 @@ def one_snapshot_per_connection_and_day(
     asset=account_metrics_snapshot,
     name="x_access_tier_recorded",
     op_tags={QUEUE_TAG: METRICS_QUEUE},
+    # The post pull records the tier from X's answers: in one run the check waits for it (on Celery workers it
+    # could otherwise run while the pull's steps are still going).
+    additional_deps=[social_post_metrics],
     description="Every X account read that day has its API access tier recorded on the connection (what the "
     "pulls' rate limits are sized by).",
 )
@@ -287,4 +331,7 @@ ASSET_CHECKS = [
     x_access_tier_recorded,
     totals_match_analyst_views,
     no_orphan_contributions,
+    counts_not_negative,
+    no_duplicate_snapshots,
+    counts_only_grow,
 ]

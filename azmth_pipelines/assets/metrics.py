@@ -8,6 +8,7 @@ assets `social_post_metrics`, `account_metrics_snapshot`; jobs `metrics_nightly_
 `yesterday_partition_present`.
 """
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
@@ -28,9 +29,9 @@ from azmth_pipelines.metrics.followups import (
     pull_followups,
     serve_refresh_requests,
 )
-from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
 from azmth_pipelines.metrics.report import PullReport
 from azmth_pipelines.metrics.sync import PullSettings, sync_nightly
+from azmth_pipelines.metrics.targets import PostRange, post_ranges
 from azmth_pipelines.ops.publish import published_posts
 from azmth_pipelines.owners import OWNER_TAGS, OWNERS
 from azmth_pipelines.resources.database import DatabaseResource
@@ -77,9 +78,10 @@ ACCOUNT_METRICS_SCHEMA = dg.TableSchema(
     ]
 )
 
-CHECK_NOT_NEGATIVE = "counts_not_negative"
-CHECK_NO_DUPLICATES = "no_duplicate_snapshots"
-CHECK_ONLY_GROW = "counts_only_grow"
+_ON_METRICS_QUEUE = {QUEUE_TAG: METRICS_QUEUE}
+# Tens of thousands of posts take minutes at the platforms' latencies: steps long enough to outweigh a Celery task's
+# start, short enough that a night of a million posts spreads over every worker.
+NIGHTLY_POSTS_PER_STEP = 20_000
 
 
 def _partition_rows(
@@ -110,74 +112,84 @@ def _report_metadata(report: PullReport, partition_rows: int | None = None) -> d
     }
 
 
-@dg.asset(
-    op_tags={QUEUE_TAG: METRICS_QUEUE},
-    partitions_def=daily_utc,
-    group_name="metrics",
-    kinds={"sql"},
-    metadata={"dagster/column_schema": POST_METRICS_SCHEMA, "dagster/table_name": "social_post_metrics"},
-    # What the pull really reads: the published posts' remote ids (every window's), and their accounts' tokens.
-    deps=[dg.AssetDep(published_posts, partition_mapping=dg.AllPartitionMapping()), social_connection],
-    owners=OWNERS,
-    freshness_policy=NIGHTLY_FRESHNESS,
-    check_specs=[
-        dg.AssetCheckSpec(CHECK_NOT_NEGATIVE, asset="social_post_metrics", description="No count is below 0."),
-        dg.AssetCheckSpec(
-            CHECK_NO_DUPLICATES,
-            asset="social_post_metrics",
-            description="One row per (post, platform, captured_at, source), one nightly row per post and platform.",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_ONLY_GROW,
-            asset="social_post_metrics",
-            description="Counts did not drop from the previous night by more than a little (WARN).",
-        ),
-    ],
+class NightlySlices(dg.Config):
+    # Posts one step pulls: the night's pull runs as that many steps side by side (Celery workers, with
+    # AZMTH_EXECUTOR=celery); in process they run one after the other.
+    posts_per_step: int = NIGHTLY_POSTS_PER_STEP
+
+
+@dg.op(
+    out=dg.DynamicOut(PostRange),
+    tags=_ON_METRICS_QUEUE,
+    ins={"posts": dg.In(dg.Nothing), "accounts": dg.In(dg.Nothing)},
 )
-def social_post_metrics(
-    context: dg.AssetExecutionContext,
+def plan_nightly_pull(config: NightlySlices, database: DatabaseResource) -> Iterator[dg.DynamicOutput[PostRange]]:
+    """The night's posts in ranges of post ids, one step each; together they cover every post id."""
+    with database.session() as session:
+        ranges = post_ranges(session, config.posts_per_step)
+    for posts in ranges:
+        yield dg.DynamicOutput(posts, mapping_key=f"posts_from_{posts.start}")
+
+
+@dg.op(tags=_ON_METRICS_QUEUE)
+def pull_nightly_posts(
+    context: dg.OpExecutionContext,
+    posts: PostRange,
     database: DatabaseResource,
     platform_apis: PlatformApisResource,
     token_cipher: TokenCipherResource,
-) -> dg.MaterializeResult:
-    """One engagement snapshot per live published post and platform per UTC day (source nightly), next to
-    the follow-up (on_publish, day1) and manual snapshots. Re-materializing a day replaces that day's
-    nightly rows and nothing else."""
-    partition_date = date.fromisoformat(context.partition_key)
+) -> dg.Output[PullReport]:
+    """Pull one range of posts and replace the partition's nightly rows of that range."""
     report = sync_nightly(
-        partition_date,
+        date.fromisoformat(context.partition_key),
         sessions=database.sessions(),
         cipher=token_cipher.cipher(),
         settings=_settings(platform_apis),
+        posts=posts,
     )
     if report.problem_count:
         context.log.warning(
             f"{report.problem_count} post(s) not read ({dict(report.problems)}); e.g.\n"
             + "\n".join(report.problem_lines[:10])
         )
+    return dg.Output(report, metadata=_report_metadata(report))
+
+
+@dg.op(tags=_ON_METRICS_QUEUE, out=dg.Out(dg.Nothing))
+def record_nightly_pull(
+    context: dg.OpExecutionContext, reports: list[PullReport], database: DatabaseResource
+) -> Iterator[dg.Output[None]]:
+    """The day's materialization: every range's numbers summed, and the rows the partition now holds."""
     with database.session() as session:
-        negatives = negative_count_rows(session, partition_date)
-        duplicates = duplicate_snapshots(session, partition_date)
-        shrunk, samples = shrinking_counts(session, partition_date)
-        partition_rows = _partition_rows(session, SocialPostMetrics, partition_date)
-    checks = [
-        dg.AssetCheckResult(
-            check_name=CHECK_NOT_NEGATIVE, passed=negatives == 0, metadata={"negative_rows": negatives}
-        ),
-        dg.AssetCheckResult(
-            check_name=CHECK_NO_DUPLICATES, passed=duplicates == 0, metadata={"duplicate_groups": duplicates}
-        ),
-        dg.AssetCheckResult(
-            check_name=CHECK_ONLY_GROW,
-            passed=shrunk == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "shrunk_counts": shrunk,
-                "samples": dg.MetadataValue.json([s.__dict__ for s in samples]),
-            },
-        ),
-    ]
-    return dg.MaterializeResult(metadata=_report_metadata(report, partition_rows), check_results=checks)
+        partition_rows = _partition_rows(session, SocialPostMetrics, date.fromisoformat(context.partition_key))
+    yield dg.Output(None, metadata=_report_metadata(PullReport.combined(reports), partition_rows))
+
+
+@dg.graph_asset(
+    name="social_post_metrics",
+    partitions_def=daily_utc,
+    group_name="metrics",
+    kinds={"sql"},
+    metadata={"dagster/column_schema": POST_METRICS_SCHEMA, "dagster/table_name": "social_post_metrics"},
+    # What the pull really reads: the published posts' remote ids (every window's), and their accounts' tokens.
+    ins={
+        "posts": dg.AssetIn(published_posts.key, partition_mapping=dg.AllPartitionMapping(), dagster_type=dg.Nothing),
+        "accounts": dg.AssetIn(social_connection.key, dagster_type=dg.Nothing),
+    },
+    owners=OWNERS,
+)
+def _social_post_metrics(posts: None, accounts: None) -> None:
+    """One engagement snapshot per live published post and platform per UTC day (source nightly), next to
+    the follow-up (on_publish, day1) and manual snapshots. Re-materializing a day replaces that day's
+    nightly rows and nothing else. The pull runs as several steps, each a range of posts (config
+    posts_per_step), so a big night spreads over the Celery workers."""
+    return record_nightly_pull(plan_nightly_pull(posts=posts, accounts=accounts).map(pull_nightly_posts).collect())
+
+
+# graph_asset takes no freshness policy of its own; the spec carries it as the other nightly asset's does.
+social_post_metrics = _social_post_metrics.map_asset_specs(
+    lambda spec: spec.replace_attributes(freshness_policy=NIGHTLY_FRESHNESS)
+)
 
 
 @dg.asset(

@@ -1,6 +1,7 @@
 """What a pull did, in numbers a run's metadata, the CLI and the benchmark can show."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,22 @@ class PullReport:
             self.problems[problem.kind] += 1
             if len(self.problem_lines) < MAX_PROBLEM_LINES:
                 self.problem_lines.append(problem.line())
+
+    @classmethod
+    def combined(cls, reports: Iterable["PullReport"]) -> "PullReport":
+        """One report of several steps' pulls of the same night (their times add up, as CPU time would)."""
+        total = cls()
+        for report in reports:
+            total.targets += report.targets
+            total.rows_written += report.rows_written
+            total.api_calls += report.api_calls
+            total.retries += report.retries
+            total.problems.update(report.problems)
+            total.problem_lines.extend(report.problem_lines[: MAX_PROBLEM_LINES - len(total.problem_lines)])
+            total.x_tiers.update(report.x_tiers)
+            total.pull_s += report.pull_s
+            total.write_s += report.write_s
+        return total
 
     @property
     def problem_count(self) -> int:

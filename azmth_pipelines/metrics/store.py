@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialConnection, SocialPostMetrics
 from azmth_pipelines.metrics.pull import Snapshot
+from azmth_pipelines.metrics.targets import EVERY_POST, PostRange
 from azmth_pipelines.vocabulary import MetricSource
 
 INSERT_BATCH = 1000
@@ -74,14 +75,17 @@ def snapshot_row(snapshot: Snapshot, source: MetricSource, partition_date: date 
     }
 
 
-def replace_nightly_partition(sessions: sessionmaker[Session], partition_date: date, spool: Spool) -> int:
-    """The partition's nightly rows become the spool's rows; other sources and days are untouched."""
+def replace_nightly_partition(
+    sessions: sessionmaker[Session], partition_date: date, spool: Spool, posts: PostRange = EVERY_POST
+) -> int:
+    """The partition's nightly rows of `posts` become the spool's rows; other posts, sources and days are untouched."""
     written = 0
     with sessions.begin() as session:
         session.execute(
             delete(SocialPostMetrics).where(
                 SocialPostMetrics.source == MetricSource.NIGHTLY,
                 SocialPostMetrics.partition_date == partition_date,
+                posts.holds(SocialPostMetrics.post_id),
             )
         )
         for batch in spool.batches():

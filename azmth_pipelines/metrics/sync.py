@@ -24,7 +24,7 @@ from azmth_pipelines.metrics.store import (
     replace_nightly_partition,
     snapshot_row,
 )
-from azmth_pipelines.metrics.targets import DEFAULT_PAGE_SIZE, Target, iter_target_pages
+from azmth_pipelines.metrics.targets import DEFAULT_PAGE_SIZE, EVERY_POST, PostRange, Target, iter_target_pages
 from azmth_pipelines.token_cipher import TokenCipher
 from azmth_pipelines.vocabulary import MetricSource
 
@@ -85,8 +85,10 @@ def sync_nightly(
     sessions: sessionmaker[Session],
     cipher: TokenCipher | None = None,
     settings: PullSettings | None = None,
+    posts: PostRange = EVERY_POST,
 ) -> PullReport:
-    """One nightly snapshot per live published post and platform, replacing the partition's nightly rows."""
+    """One nightly snapshot per live published post and platform of `posts`, replacing the partition's nightly rows
+    of those posts (a slice of the night, one of several steps; every post by default)."""
     settings = settings or PullSettings()
     cipher = cipher or TokenCipher.from_settings()
     report = PullReport()
@@ -95,10 +97,10 @@ def sync_nightly(
         def keep(snapshots: list[Snapshot]) -> None:
             spool.add([snapshot_row(s, MetricSource.NIGHTLY, partition_date) for s in snapshots])
 
-        pages = iter_target_pages(sessions, page_size=settings.page_size)
+        pages = iter_target_pages(sessions, page_size=settings.page_size, posts=posts)
         asyncio.run(_pull_pages(pages, sessions, cipher, settings, report, keep))
         started = time.perf_counter()
-        report.rows_written = replace_nightly_partition(sessions, partition_date, spool)
+        report.rows_written = replace_nightly_partition(sessions, partition_date, spool, posts)
         with sessions.begin() as session:
             record_x_tiers(session, report.x_tiers, settings.clock())
         report.write_s = time.perf_counter() - started

@@ -10,14 +10,45 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.per_platform import PlatformEntry, PlatformState
 from azmth_pipelines.vocabulary import Platform, PostStatus
 
 DEFAULT_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class PostRange:
+    """Posts by id, `start` included, `end` excluded (None: no end): one slice of a nightly pull, one step."""
+
+    start: int = 0
+    end: int | None = None
+
+    def holds(self, post_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        lower = post_id >= self.start
+        return lower if self.end is None else lower & (post_id < self.end)
+
+
+EVERY_POST = PostRange()
+
+
+def _live(query: Select[Any]) -> Select[Any]:
+    return query.where(ContentPost.status == PostStatus.POSTED, ContentPost.deleted_at.is_(None))
+
+
+def post_ranges(session: Session, posts_per_range: int) -> list[PostRange]:
+    """Contiguous ranges covering every post id, each starting at a posted post and holding `posts_per_range` posted,
+    non-deleted posts (the last one the rest): the first starts at 0 and the last has no end, so together they
+    cover posts published after this read too."""
+    numbered = _live(select(ContentPost.id, func.row_number().over(order_by=ContentPost.id).label("n"))).subquery()
+    starts = list(
+        session.scalars(select(numbered.c.id).where((numbered.c.n - 1) % posts_per_range == 0).order_by(numbered.c.id))
+    )[1:]
+    bounds = [0, *starts]
+    return [PostRange(start, end) for start, end in zip(bounds, [*starts, None], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -71,17 +102,14 @@ def iter_target_pages(
     page_size: int = DEFAULT_PAGE_SIZE,
     post_ids: Collection[int] | None = None,
     platforms: Collection[Platform] | None = None,
+    posts: PostRange = EVERY_POST,
 ) -> Iterator[list[Target]]:
-    """Pages of live targets of posted, non-deleted posts, in post id order; each page is its own read."""
-    last_id = 0
+    """Pages of live targets of posted, non-deleted posts in `posts`, in post id order; each page is its own read."""
+    last_id = posts.start - 1
     while True:
         query = (
-            select(ContentPost.id, ContentPost.artist_id, ContentPost.per_platform, ContentPost.platform_options)
-            .where(
-                ContentPost.id > last_id,
-                ContentPost.status == PostStatus.POSTED,
-                ContentPost.deleted_at.is_(None),
-            )
+            _live(select(ContentPost.id, ContentPost.artist_id, ContentPost.per_platform, ContentPost.platform_options))
+            .where(ContentPost.id > last_id, posts.holds(ContentPost.id))
             .order_by(ContentPost.id)
             .limit(page_size)
         )

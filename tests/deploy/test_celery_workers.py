@@ -77,16 +77,20 @@ class CeleryStack:
             tags=window_run_tags(partition_key(window), scheduled=True),
         )
 
-    def worker_hosts(self, run_id: str) -> set[str]:
-        """The workers that ran the run's steps, from the executor's engine events."""
-        hosts = set()
+    def worker_steps(self, run_id: str) -> dict[str, str]:
+        """Step key -> the worker that ran it, from the executor's engine events."""
+        steps = {}
         for entry in self.instance.all_logs(run_id):
             event = entry.dagster_event
             data = event.engine_event_data if event is not None and event.is_engine_event else None
             worker = data.metadata.get("Celery worker") if data is not None else None
-            if worker is not None:
-                hosts.add(str(worker.value))
-        return hosts
+            if worker is not None and event is not None and event.step_key is not None:
+                steps[event.step_key] = str(worker.value)
+        return steps
+
+    def worker_hosts(self, run_id: str) -> set[str]:
+        """The workers that ran the run's steps."""
+        return set(self.worker_steps(run_id).values())
 
     def pool_processes(self) -> list[int]:
         """The worker processes that execute tasks (Celery's prefork pool children), one per worker here."""
@@ -233,12 +237,17 @@ def test_a_window_publishes_across_two_workers_as_it_does_on_one_machine(
         texts = _published_texts(stack.sandbox, platform, "celery")
         assert len(texts) == 4 and set(texts.values()) == {1}, (platform, texts)
 
-    # The nightly pull of that day on the workers' metrics queue, then in this process: the same rows.
+    # The nightly pull of that day on the workers' metrics queue, in steps of 2 posts, then in this process in one
+    # step: the same rows.
     nightly = stack.repository.get_reconstructable_job("metrics_nightly_job")
     day = {"dagster/partition": T0.date().isoformat()}
-    celery = {"execution": {"config": {"celery": celery_config()}}}
+    in_steps = {"ops": {"social_post_metrics": {"ops": {"plan_nightly_pull": {"config": {"posts_per_step": 2}}}}}}
+    celery = {"execution": {"config": {"celery": celery_config()}}, **in_steps}
     pulled = dg.execute_job(nightly, instance=stack.instance, run_config=celery, tags=day)
-    assert pulled.success and len(stack.worker_hosts(pulled.run_id)) >= 1
+    assert pulled.success
+    pull_steps = {key for key in stack.worker_steps(pulled.run_id) if ".pull_nightly_posts[" in key}
+    assert len(pull_steps) == 4  # 8 posts in steps of 2
+    assert len(stack.worker_hosts(pulled.run_id)) == WORKERS
     on_workers_rows = _nightly_rows()
     assert len(on_workers_rows[0]) == 16 and len(on_workers_rows[1]) == 16  # 8 posts x 2; 8 artists x 2 accounts
     local_pull = {"execution": {"config": {"in_process": {}}}}

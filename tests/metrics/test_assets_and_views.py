@@ -7,6 +7,7 @@ import dagster as dg
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from azmth_pipelines.assets.checks import counts_not_negative, counts_only_grow, no_duplicate_snapshots
 from azmth_pipelines.assets.metrics import (
     account_metrics_snapshot,
     metrics_freshness_job,
@@ -46,7 +47,7 @@ def test_nightly_asset_reports_row_count_schema_and_warns_when_a_count_shrinks(c
         )
 
     result = dg.materialize(
-        [social_post_metrics],
+        [social_post_metrics, counts_not_negative, no_duplicate_snapshots, counts_only_grow],
         partition_key=D.isoformat(),
         resources=_resources(connected.database_url),
         instance=dg.DagsterInstance.ephemeral(),
