@@ -57,6 +57,9 @@ def run_tick(
             run_config=publish_config(now if fixed_clock else None, shard_count),
             instance=instance,
             raise_on_error=False,
+            # Step outputs on disk, as in launched runs (execute_in_process keeps them in memory by default): ops
+            # re-execute a failed window from the UI, which reads the outputs of the steps that succeeded.
+            resources={"io_manager": dg.FilesystemIOManager()},
         )
         totals = run_total_tags(result.all_events)
         if totals:

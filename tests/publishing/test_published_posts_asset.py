@@ -70,3 +70,28 @@ def test_a_window_with_nothing_to_publish_is_materialized_as_done_with_zeros(stu
     assert result.success
     [numbers] = _materializations(studio, empty)
     assert numbers["total_published"] == 0 and set(numbers.values()) == {0}
+
+
+def test_a_window_run_by_the_tick_can_be_reexecuted_from_failure_as_the_ui_does(studio: Studio) -> None:
+    # `azmth publish tick` runs windows in its own process; its runs show in the UI, where ops re-execute a failed
+    # one from failure: the steps that succeeded must have left their outputs where that re-execution reads them.
+    post_id = studio.post(["x", "threads"])
+    studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish")
+    [run] = studio.tick(AFTER_T0)
+    assert not run.success
+    studio.sandbox.clear_faults()
+
+    job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
+    rerun = dg.execute_job(
+        job,
+        instance=studio.instance,
+        run_config={"execution": {"config": {"in_process": {}}}},
+        tags={"dagster/partition": run.partition_key},
+        reexecution_options=dg.ReexecutionOptions.from_failure(run.run_id, studio.instance),
+    )
+
+    assert rerun.success
+    assert studio.per_platform(post_id)["x"]["state"] == "published"
+    assert len(studio.published(Platform.X)) == 1
+    [numbers] = _materializations(studio, run.partition_key)
+    assert numbers["x_published"] == 1
