@@ -35,6 +35,8 @@ def local_workers(
                 *("worker", "start", "-A", "dagster_celery.app", "-y", str(CELERY_YAML)),
                 # One comma-separated -q: dagster-celery turns each -q into a -Q, and Celery 5 keeps only the last -Q.
                 *("-q", ",".join(queues)),
+                # Imported once in the worker before its pool forks, so no task pays for importing the code location.
+                *("-i", "azmth_pipelines.definitions"),
                 *("-n", f"w{n}", "--", "--concurrency", str(concurrency)),
             ]
             with (logs / f"w{n}.log").open("wb") as log:

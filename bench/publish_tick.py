@@ -32,9 +32,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis
@@ -249,22 +251,16 @@ def _seed(posts: int, sandbox, store, scheduled_for: datetime, image: Path) -> N
             )
 
 
-def _tick(shards: int, home: Path, workers: int) -> tuple[int, list[float], float]:
-    """The window's run as a deployment executes it: the publish job on its multiprocess executor, one step
-    process per shard, or (`workers` > 0) on that many local Celery workers over Redis, one shard at a time each.
-    Returns the successful runs, each shard's peak RSS (MB) and the CPU seconds the Celery workers spent (0 without)."""
+@contextlib.contextmanager
+def _executor_ready(home: Path, workers: int) -> Iterator[tuple[Any, list[int]]]:
+    """A Dagster instance, and (`workers` > 0) that many local Celery workers over Redis already answering, as a
+    deployment's workers run before any tick: their start-up is not the tick's time. Yields the instance and the
+    workers' process ids."""
     import dagster as dg
 
     from azmth_pipelines.celery_workers import local_workers
-    from azmth_pipelines.executors import PUBLISH_QUEUE, celery_config
-    from azmth_pipelines.ops.tick import publish_config
-    from azmth_pipelines.resources.database import DatabaseResource
-    from azmth_pipelines.schedules import plan_tick
+    from azmth_pipelines.executors import PUBLISH_QUEUE
 
-    job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
-    execution = {"celery": celery_config(CELERY_BROKER)} if workers else {"multiprocess": {"max_concurrent": shards}}
-    config = publish_config(None, shards) | {"execution": {"config": execution}}
-    ok, shard_rss, worker_cpu = 0, [], 0.0
     (home / "dagster").mkdir()
     os.environ["DAGSTER_HOME"] = str(home / "dagster")  # `dagster-celery worker start` writes its config there
     with contextlib.ExitStack() as stack:
@@ -276,16 +272,33 @@ def _tick(shards: int, home: Path, workers: int) -> tuple[int, list[float], floa
                 local_workers(workers, [PUBLISH_QUEUE], broker=CELERY_BROKER, logs=home / "workers")
             )
             pids = [pid for worker in started for pid in _tree(worker.pid)]
-        cpu_before = _cpu_seconds(pids)
-        for request in plan_tick(DatabaseResource(), datetime.now(UTC)).requests:
-            tags = {**request.tags, "dagster/partition": request.partition_key or ""}
-            with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
-                ok += result.success
-                for event in result.all_events:
-                    if (event.step_key or "").startswith("publish_shard") and event.is_successful_output:
-                        shard_rss.append(event.step_output_data.metadata["peak_rss_mb"].value)
-        worker_cpu = _cpu_seconds(pids) - cpu_before
-    return ok, shard_rss, worker_cpu
+        yield instance, pids
+
+
+def _tick(shards: int, instance: Any, workers: int, pids: list[int]) -> tuple[int, list[float], float]:
+    """The window's run as a deployment executes it: the publish job on its multiprocess executor, one step
+    process per shard, or (`workers` > 0) on the running Celery workers, one shard at a time each.
+    Returns the successful runs, each shard's peak RSS (MB) and the CPU seconds the Celery workers spent (0 without)."""
+    import dagster as dg
+
+    from azmth_pipelines.executors import celery_config
+    from azmth_pipelines.ops.tick import publish_config
+    from azmth_pipelines.resources.database import DatabaseResource
+    from azmth_pipelines.schedules import plan_tick
+
+    job = dg.build_reconstructable_job("azmth_pipelines.definitions", "publish_job_with_resources")
+    execution = {"celery": celery_config(CELERY_BROKER)} if workers else {"multiprocess": {"max_concurrent": shards}}
+    config = publish_config(None, shards) | {"execution": {"config": execution}}
+    ok, shard_rss = 0, []
+    cpu_before = _cpu_seconds(pids)
+    for request in plan_tick(DatabaseResource(), datetime.now(UTC)).requests:
+        tags = {**request.tags, "dagster/partition": request.partition_key or ""}
+        with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
+            ok += result.success
+            for event in result.all_events:
+                if (event.step_key or "").startswith("publish_shard") and event.is_successful_output:
+                    shard_rss.append(event.step_output_data.metadata["peak_rss_mb"].value)
+    return ok, shard_rss, _cpu_seconds(pids) - cpu_before
 
 
 def _tree(pid: int) -> list[int]:
@@ -351,10 +364,11 @@ def run_one(posts: int, latency_ms: int, database_url: str | None, shards: int, 
             before = sandbox.requests_served()
             published_before = len(sandbox.published())
 
-            started = time.perf_counter()
-            with _CallTimeline(sandbox, sum(before.values())) as timeline:
-                runs_ok, shard_rss, worker_cpu = _tick(shards, home, workers)
-            elapsed = time.perf_counter() - started
+            with _executor_ready(home, workers) as (instance, pids):
+                started = time.perf_counter()
+                with _CallTimeline(sandbox, sum(before.values())) as timeline:
+                    runs_ok, shard_rss, worker_cpu = _tick(shards, instance, workers, pids)
+                elapsed = time.perf_counter() - started
             served = sandbox.requests_served()
             per_platform = {p: served.get(p, 0) - before.get(p, 0) for p in served}
             calls = sum(per_platform.values())

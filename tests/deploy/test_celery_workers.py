@@ -93,11 +93,10 @@ class CeleryStack:
         return set(self.worker_steps(run_id).values())
 
     def pool_processes(self) -> list[int]:
-        """The worker processes that execute tasks (Celery's prefork pool children), one per worker here."""
-        found = []
-        for worker in self.workers:
-            found += [pid for pid in _descendants(worker.pid) if not _children(pid)]
-        return found
+        """The worker processes that execute tasks (Celery's prefork pool children), one per worker here: the children
+        of the `celery worker` process that `dagster-celery worker start` runs (a step may start processes of its own
+        below them)."""
+        return [pid for worker in self.workers for celery in _children(worker.pid) for pid in _children(celery)]
 
 
 def _children(pid: int) -> list[int]:
@@ -105,15 +104,6 @@ def _children(pid: int) -> list[int]:
         return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     except (FileNotFoundError, ProcessLookupError):
         return []
-
-
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], _children(pid)
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack += _children(current)
-    return found
 
 
 @pytest.fixture
