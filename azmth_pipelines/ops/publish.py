@@ -171,6 +171,7 @@ def record_window(context: dg.OpExecutionContext, shards: list[dict]) -> None:
     shards' numbers summed); runs only once every shard succeeded, in this run or the one it re-executes."""
     counts: Counter[str] = Counter()
     for shard in shards:
+        # A re-execution may read shard outputs its parent wrote before shards carried their counts.
         counts.update(shard.get("counts", {}))
     numbers = {**counts, **{f"total_{state}": total for state, total in state_totals(counts).items()}}
     context.log_event(

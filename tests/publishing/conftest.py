@@ -100,6 +100,20 @@ class Studio:
             runs.append(TickRun(request.partition_key or "", result.run_id, result.success))
         return runs
 
+    def rerun(self, run: TickRun) -> dg.ExecuteInProcessResult:
+        """Ops re-executes the run of a window from the UI: the whole job, same partition, tagged as its
+        re-execution."""
+        from azmth_pipelines.definitions import defs
+
+        parent = self.instance.get_run_by_id(run.run_id)
+        assert parent is not None
+        return defs.resolve_job_def("publish_job").execute_in_process(
+            partition_key=run.partition_key,
+            instance=self.instance,
+            tags={**parent.tags, "dagster/parent_run_id": run.run_id, "dagster/root_run_id": run.run_id},
+            raise_on_error=False,
+        )
+
     def per_platform(self, post_id: int) -> dict[str, Any]:
         return self.row(post_id).per_platform
 

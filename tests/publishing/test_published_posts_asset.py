@@ -34,8 +34,6 @@ def test_a_window_that_published_materializes_its_partition_with_its_numbers(stu
 
 
 def test_a_failed_window_stays_unmaterialized_until_its_rerun_completes(studio: Studio) -> None:
-    from azmth_pipelines.definitions import defs
-
     studio.post(["x", "threads"])
     studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish")
     [run] = studio.tick(AFTER_T0)
@@ -43,14 +41,7 @@ def test_a_failed_window_stays_unmaterialized_until_its_rerun_completes(studio: 
     assert _materializations(studio, run.partition_key) == []
 
     studio.sandbox.clear_faults()
-    parent = studio.instance.get_run_by_id(run.run_id)
-    assert parent is not None
-    rerun = defs.resolve_job_def("publish_job").execute_in_process(
-        partition_key=run.partition_key,
-        instance=studio.instance,
-        tags={**parent.tags, "dagster/parent_run_id": run.run_id, "dagster/root_run_id": run.run_id},
-        raise_on_error=False,
-    )
+    rerun = studio.rerun(run)
 
     assert rerun.success
     [numbers] = _materializations(studio, run.partition_key)

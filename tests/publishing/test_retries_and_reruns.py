@@ -108,22 +108,12 @@ def test_deleted_posts_and_drafts_are_never_published(studio: Studio) -> None:
 
 
 def test_ops_rerun_after_a_fix_publishes_the_failed_platform_and_nothing_twice(studio: Studio) -> None:
-    from azmth_pipelines.definitions import defs
-
     post_id = studio.post(["x", "threads"], body="Tour dates")
     studio.sandbox.set_fault("x", "status_5xx", 503, scope="publish")
     [run] = studio.tick(AFTER_T0)
     assert not run.success
     studio.sandbox.clear_faults()
-    # Ops re-executes the failed run from the UI: same partition, tagged as its re-execution.
-    parent = studio.instance.get_run_by_id(run.run_id)
-    assert parent is not None
-    result = defs.resolve_job_def("publish_job").execute_in_process(
-        partition_key=run.partition_key,
-        instance=studio.instance,
-        tags={**parent.tags, "dagster/parent_run_id": run.run_id, "dagster/root_run_id": run.run_id},
-        raise_on_error=False,
-    )
+    result = studio.rerun(run)
     assert result.success
     per_platform = studio.per_platform(post_id)
     assert per_platform["x"]["state"] == "published"
