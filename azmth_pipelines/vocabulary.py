@@ -31,6 +31,16 @@ class MediaKind(StrEnum):
     VIDEO = "video"
 
 
+class AccountPostKind(StrEnum):
+    """What an account post is, in one vocabulary over the four platforms (the platform's own type is in raw)."""
+
+    VIDEO = "video"
+    IMAGE = "image"
+    CAROUSEL = "carousel"
+    TEXT = "text"
+    OTHER = "other"
+
+
 class MetricSource(StrEnum):
     ON_PUBLISH = "on_publish"
     DAY1 = "day1"

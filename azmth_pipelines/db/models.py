@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from azmth_pipelines.db.types import JSONDocument, UTCDateTime, utcnow
 from azmth_pipelines.vocabulary import (
+    AccountPostKind,
     AttemptStage,
     ConnectionStatus,
     DistributorStatus,
@@ -408,6 +409,59 @@ class AccountMetricsSnapshot(Base):
     post_count: Mapped[int | None] = mapped_column(BigInteger, comment="Posts, videos or tweets on the account.")
     total_likes: Mapped[int | None] = mapped_column(BigInteger, comment="Likes across the account, where offered.")
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AccountPostMetrics(Base):
+    __tablename__ = "account_post_metrics"
+    __table_args__ = (
+        # Named: the convention's name (partition_date, connection_id, remote_post_id) passes PostgreSQL's 63 bytes.
+        UniqueConstraint("partition_date", "connection_id", "remote_post_id", name="uq_account_post_metrics_day"),
+        # Each account post's days in order: the latest row of a post, and day-over-day gains.
+        Index("ix_account_post_metrics_post_days", "connection_id", "remote_post_id", "partition_date"),
+        CheckConstraint(
+            "coalesce(views, 0) >= 0 AND coalesce(likes, 0) >= 0 AND coalesce(comments, 0) >= 0 "
+            "AND coalesce(shares, 0) >= 0 AND coalesce(saves, 0) >= 0",
+            name="counts_not_negative",
+        ),
+        {
+            "comment": "One row per post of a connected account per UTC day: every post the account has on the "
+            "platform, AZMTH's or not, with its engagement that day. Counts are NULL where the platform offers "
+            "no such number or did not report it (never 0 for 'unknown'), as in social_post_metrics."
+        },
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    partition_date: Mapped[date] = mapped_column(Date, comment="The daily partition (UTC day) the row belongs to.")
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("social_connection.id", ondelete="CASCADE"), comment="social_connection.id: the account."
+    )
+    platform: Mapped[Platform] = mapped_column(
+        _enum(Platform, "platform"), comment="tiktok, instagram, threads or x (the connection's platform)."
+    )
+    remote_post_id: Mapped[str] = mapped_column(String(128), comment="The platform's id of the post.")
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_post.id", ondelete="SET NULL"),
+        index=True,
+        comment="content_post.id when AZMTH published this post (matched by the platform's id); NULL for a post "
+        "made outside AZMTH.",
+    )
+    posted_at: Mapped[datetime | None] = mapped_column(comment="When the post was created on the platform (UTC).")
+    permalink: Mapped[str | None] = mapped_column(Text, comment="The post's public address on the platform.")
+    media_kind: Mapped[AccountPostKind | None] = mapped_column(
+        _enum(AccountPostKind, "account_post_kind"),
+        comment="video, image, carousel, text or other; the platform's own type is in raw.",
+    )
+    captured_at: Mapped[datetime] = mapped_column(comment="When the numbers were read (UTC).")
+    views: Mapped[int | None] = mapped_column(BigInteger, comment="Views; NULL where not offered (docs/analysts.md).")
+    likes: Mapped[int | None] = mapped_column(BigInteger, comment="Likes; NULL where not offered.")
+    comments: Mapped[int | None] = mapped_column(BigInteger, comment="Comments or replies; NULL where not offered.")
+    shares: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Shares, reposts and quotes; NULL where not offered."
+    )
+    saves: Mapped[int | None] = mapped_column(BigInteger, comment="Saves or bookmarks; NULL where not offered.")
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, comment="The platform's numbers and type as read, or why the numbers are missing."
+    )
 
 
 class StaffError(Base):
