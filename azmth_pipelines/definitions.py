@@ -7,6 +7,7 @@ from azmth_pipelines.assets.checks import ASSET_CHECKS
 from azmth_pipelines.assets.connections import refresh_connections_job
 from azmth_pipelines.assets.metrics import (
     account_metrics_snapshot,
+    account_post_metrics,
     metrics_followup_job,
     metrics_freshness_job,
     metrics_nightly_job,
@@ -37,7 +38,14 @@ def code_location_resources(database: DatabaseResource | None = None) -> dict[st
 
 
 defs = dg.Definitions(
-    assets=[*app_tables, published_posts, social_post_metrics, account_metrics_snapshot, release_rollup],
+    assets=[
+        *app_tables,
+        published_posts,
+        social_post_metrics,
+        account_metrics_snapshot,
+        account_post_metrics,
+        release_rollup,
+    ],
     asset_checks=[yesterday_partition_present, *ASSET_CHECKS],
     jobs=[
         publish_job,

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from azmth_sandbox.state import Account, Job, SandboxState
+from azmth_sandbox.state import Account, Job, Post, SandboxState
 
 _tasks: set[asyncio.Task[None]] = set()
 
@@ -106,3 +106,23 @@ def start_job(state: SandboxState, job: Job, work: Callable[[], Awaitable[str | 
 
 def new_job(state: SandboxState) -> Job:
     return Job(ready_at=state.now() + state.config.processing_delay_s)
+
+
+def post_cursor(post: Post) -> str:
+    """An opaque cursor that points at one post, as the platforms' cursors point at an item, not an offset."""
+    return base64.urlsafe_b64encode(post.remote_id.encode()).decode().rstrip("=")
+
+
+def posts_after(posts: list[Post], cursor: str | None) -> list[Post]:
+    """The posts after the one the cursor points at (all of them without a cursor; none for a cursor no post
+    matches any more)."""
+    if not cursor:
+        return posts
+    try:
+        remote_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return []
+    for index, post in enumerate(posts):
+        if post.remote_id == remote_id:
+            return posts[index + 1 :]
+    return []

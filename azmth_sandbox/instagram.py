@@ -270,7 +270,7 @@ class InstagramApi(MetaGraph):
         params, _, account = await self.authenticated(request)
         self._ig_user(account, request.path_params["node"])
         posts = [p for p in reversed(self.state.account_posts(account.id)) if p.product_type != "STORY"]
-        return self.media_page(account, params, posts)
+        return self.media_page(request, account, params, posts)
 
     # containers -------------------------------------------------------------------------------------------
 
@@ -548,6 +548,9 @@ class InstagramApi(MetaGraph):
         if node == account.remote_id:
             return self.ok({"data": self._account_insights(account, names)}, account)
         post = self.own_post(account, node)
+        if post.extra.get("before_business_conversion"):
+            # Insights cover only media posted after the account became a professional one (media insights doc).
+            raise meta_error(100, "Media Posted Before Business Account Conversion", subcode=2108006)
         self.check_metrics(names, INSIGHTS.get(post.product_type, INSIGHTS["FEED"]))
         m = post_metrics(self.state.config.seed, PLATFORM, post.remote_id, post.published_at, self.state.now())
         values = {

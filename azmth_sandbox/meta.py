@@ -17,12 +17,22 @@ import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from azmth_sandbox.common import authorizing_account, bearer, form_or_query, new_job, redirect_with, start_job
+from azmth_sandbox.common import (
+    authorizing_account,
+    bearer,
+    form_or_query,
+    new_job,
+    post_cursor,
+    posts_after,
+    redirect_with,
+    start_job,
+)
 from azmth_sandbox.config import DAY
 from azmth_sandbox.errors import JSONBody, PlatformError, meta_error, meta_object_missing
 from azmth_sandbox.routing import Handler, endpoint
@@ -409,11 +419,23 @@ class MetaGraph:
     def media_fields(self, post: Post, fields: list[str]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def media_page(self, account: Account, params: dict[str, str], posts: list[Post]) -> Response:
-        """One page of the account's media, newest first (`posts` is already in that order)."""
+    def media_page(self, request: Request, account: Account, params: dict[str, str], posts: list[Post]) -> Response:
+        """One page of the account's media, newest first (`posts` is already in that order), with Graph API
+        cursor-based paging: `paging.cursors` on every page with data, `paging.next` only while more remain, and
+        that URL carries the access token (as Meta's does)."""
         fields = requested_fields(params)
         limit = min(int(params.get("limit", "25") or 25), 100)
-        return self.ok({"data": [self.media_fields(p, fields) for p in posts[:limit]]}, account)
+        rest = posts_after(posts, params.get("after"))
+        page = rest[:limit]
+        body: dict[str, Any] = {"data": [self.media_fields(p, fields) for p in page]}
+        if page:
+            paging: dict[str, Any] = {"cursors": {"before": post_cursor(page[0]), "after": post_cursor(page[-1])}}
+            if len(rest) > limit:
+                token = {"access_token": params.get("access_token") or bearer(request) or ""}
+                query = {k: v for k, v in params.items() if k != "after"} | token | {"after": post_cursor(page[-1])}
+                paging["next"] = str(request.url.replace(query=urlencode(query)))
+            body["paging"] = paging
+        return self.ok(body, account)
 
     # insights ----------------------------------------------------------------------------------------------
 

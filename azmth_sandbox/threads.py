@@ -148,7 +148,7 @@ class ThreadsApi(MetaGraph):
     async def list_threads(self, request: Request) -> Response:
         params, _, account = await self.authenticated(request)
         self._own_user(account, request.path_params["node"])
-        return self.media_page(account, params, list(reversed(self.state.account_posts(account.id))))
+        return self.media_page(request, account, params, list(reversed(self.state.account_posts(account.id))))
 
     # containers ---------------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from azmth_sandbox.common import (
     json_body,
     new_job,
     pkce_matches,
+    post_cursor,
+    posts_after,
     redirect_with,
     start_job,
 )
@@ -36,6 +38,7 @@ from azmth_sandbox.state import Account, AuthCode, Post, SandboxState, Token, XM
 
 PLATFORM = "x"
 WINDOW = 900.0
+TIMELINE_REACH = 3200
 KNOWN_SCOPES = {
     "tweet.read",
     "tweet.write",
@@ -432,6 +435,9 @@ class XApi:
             max_results = -1
         if not 5 <= max_results <= 100:
             raise self._invalid({"max_results": [str(max_results)]}, "max_results must be between 5 and 100")
+        excluded = _csv(request.query_params.get("exclude"))
+        if excluded - {"retweets", "replies"}:
+            raise self._invalid({"exclude": sorted(excluded)}, "exclude must be retweets and/or replies")
         owner = self.state.account_by_remote(PLATFORM, request.path_params["user_id"])
         fields = _csv(request.query_params.get("tweet.fields"))
         errors: list[dict[str, Any]] = []
@@ -444,14 +450,22 @@ class XApi:
                 and p.account_id == owner.id
                 and p.remote_id not in self.state.x_deleted
             ]
-        newest = list(reversed(mine))[:max_results]
-        data = [self._tweet(post, fields, account, errors) for post in newest]
+        # Only the latest 3,200 posts are reachable through the timeline (x-api/posts/timelines).
+        reachable = list(reversed(mine))[:TIMELINE_REACH]
+        rest = posts_after(reachable, request.query_params.get("pagination_token"))
+        page = rest[:max_results]
+        data = [self._tweet(post, fields, account, errors) for post in page]
         meta: dict[str, Any] = {"result_count": len(data)}
         if data:
             meta |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        if len(rest) > max_results:
+            meta["next_token"] = post_cursor(page[-1])
+        if request.query_params.get("pagination_token") and data:
+            meta["previous_token"] = post_cursor(page[0])
         body: dict[str, Any] = {"meta": meta}
         if data:
             body["data"] = data
+            body.update(self._includes(page, request))
         return JSONBody(body, 200, headers)
 
     async def lookup_tweet(self, request: Request) -> Response:

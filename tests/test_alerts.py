@@ -15,7 +15,12 @@ from sqlalchemy import update
 
 from azmth_pipelines.alerts import AlertMail, alert_sensors
 from azmth_pipelines.assets.checks import ASSET_CHECKS
-from azmth_pipelines.assets.metrics import account_metrics_snapshot, metrics_nightly_job, social_post_metrics
+from azmth_pipelines.assets.metrics import (
+    account_metrics_snapshot,
+    account_post_metrics,
+    metrics_nightly_job,
+    social_post_metrics,
+)
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialConnection
 from azmth_pipelines.definitions import code_location_resources
@@ -181,7 +186,7 @@ def test_a_nightly_pull_that_read_nothing_while_posts_were_live_is_emailed(
     sandbox.set_fault("threads", "status_5xx", value="503", scope="metrics")
     instance = dg.DagsterInstance.ephemeral()
     defs = dg.Definitions(
-        assets=[social_post_metrics, account_metrics_snapshot],
+        assets=[social_post_metrics, account_metrics_snapshot, account_post_metrics],
         asset_checks=ASSET_CHECKS,
         jobs=[metrics_nightly_job],
         resources=code_location_resources(DatabaseResource(url=database_url)),

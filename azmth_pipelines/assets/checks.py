@@ -14,7 +14,7 @@ import dagster as dg
 from sqlalchemy import Row, and_, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from azmth_pipelines.assets.metrics import account_metrics_snapshot, social_post_metrics
+from azmth_pipelines.assets.metrics import account_metrics_snapshot, account_post_metrics, social_post_metrics
 from azmth_pipelines.assets.releases import CAMPAIGN, CONTRIBUTION
 from azmth_pipelines.db.models import (
     AccountMetricsSnapshot,
@@ -27,7 +27,14 @@ from azmth_pipelines.db.models import (
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG
 from azmth_pipelines.integrations.common.metrics import COUNT_NAMES
-from azmth_pipelines.metrics.quality import duplicate_snapshots, negative_count_rows, shrinking_counts
+from azmth_pipelines.metrics.quality import (
+    accounts_not_listed,
+    duplicate_snapshots,
+    negative_count_rows,
+    shrinking_account_post_counts,
+    shrinking_counts,
+    unmatched_azmth_posts,
+)
 from azmth_pipelines.metrics.targets import iter_target_pages
 from azmth_pipelines.resources.database import DatabaseResource
 from azmth_pipelines.vocabulary import MetricSource, Platform
@@ -223,6 +230,75 @@ def x_access_tier_recorded(context: dg.AssetCheckExecutionContext, database: Dat
     )
 
 
+# --- account_post_metrics ---------------------------------------------------------------------------------------
+# Counts below 0 and two rows of one post in a day cannot be written: the table's CHECK and UNIQUE constraints refuse
+# them. What can go wrong is what the listings leave out; the night's post pull, which reads AZMTH's posts by id, is
+# the yardstick (each check waits for it in the nightly run).
+
+
+@dg.asset_check(
+    asset=account_post_metrics,
+    name="every_account_with_live_posts_listed",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    additional_deps=[social_post_metrics],
+    description="Every account whose AZMTH posts the night's pull read has its posts listed that day: an account "
+    "with none lost its day's rows (the run's log says why).",
+)
+def every_account_with_live_posts_listed(
+    context: dg.AssetCheckExecutionContext, database: DatabaseResource
+) -> dg.AssetCheckResult:
+    day = checked_day(context)
+    with database.session() as session:
+        missing = accounts_not_listed(session, day)
+    return dg.AssetCheckResult(
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"partition": day.isoformat(), "connections_not_listed": missing[:50]},
+        description=None if not missing else f"{len(missing)} account(s) with live posts have no rows on {day}",
+    )
+
+
+@dg.asset_check(
+    asset=account_post_metrics,
+    name="azmth_posts_matched",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    additional_deps=[social_post_metrics],
+    description="On each listed account, every AZMTH post the night's pull read is a row carrying its post_id (WARN: "
+    "Instagram stories and X posts beyond the latest 3,200 are not listed by the platforms).",
+)
+def azmth_posts_matched(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    day = checked_day(context)
+    with database.session() as session:
+        unmatched, samples = unmatched_azmth_posts(session, day)
+    return dg.AssetCheckResult(
+        passed=unmatched == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "partition": day.isoformat(),
+            "unmatched_posts": unmatched,
+            "samples": dg.MetadataValue.json(samples),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=account_post_metrics,
+    name="account_post_counts_only_grow",
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    description="Account posts' counts did not drop from the day before by more than a little (WARN).",
+)
+def account_post_counts_only_grow(
+    context: dg.AssetCheckExecutionContext, database: DatabaseResource
+) -> dg.AssetCheckResult:
+    with database.session() as session:
+        shrunk, samples = shrinking_account_post_counts(session, checked_day(context))
+    return dg.AssetCheckResult(
+        passed=shrunk == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"shrunk_counts": shrunk, "samples": dg.MetadataValue.json([s.__dict__ for s in samples])},
+    )
+
+
 # --- release_rollup ---------------------------------------------------------------------------------------------
 
 Counts = tuple[int | None, ...]
@@ -324,14 +400,8 @@ def no_orphan_contributions(context: dg.AssetCheckExecutionContext, database: Da
     )
 
 
-ASSET_CHECKS = [
-    nightly_pull_read_posts,
-    account_counts_not_negative,
-    one_snapshot_per_connection_and_day,
-    x_access_tier_recorded,
-    totals_match_analyst_views,
-    no_orphan_contributions,
-    counts_not_negative,
-    no_duplicate_snapshots,
-    counts_only_grow,
-]
+POST_METRICS_CHECKS = [nightly_pull_read_posts, counts_not_negative, no_duplicate_snapshots, counts_only_grow]
+ACCOUNT_CHECKS = [account_counts_not_negative, one_snapshot_per_connection_and_day, x_access_tier_recorded]
+ACCOUNT_POST_CHECKS = [every_account_with_live_posts_listed, azmth_posts_matched, account_post_counts_only_grow]
+ROLLUP_CHECKS = [totals_match_analyst_views, no_orphan_contributions]
+ASSET_CHECKS = [*POST_METRICS_CHECKS, *ACCOUNT_CHECKS, *ACCOUNT_POST_CHECKS, *ROLLUP_CHECKS]

@@ -2,7 +2,7 @@
 the follow-up sensor and job, and the 06:00 freshness check. Thin wiring over azmth_pipelines.metrics.
 
 definitions.py, schedules.py and sensors.py wire these objects in:
-assets `social_post_metrics`, `account_metrics_snapshot`; jobs `metrics_nightly_job`,
+assets `social_post_metrics`, `account_metrics_snapshot`, `account_post_metrics`; jobs `metrics_nightly_job`,
 `metrics_followup_job`, `metrics_freshness_job`; schedules `metrics_nightly_schedule` (03:00 UTC),
 `metrics_freshness_schedule` (06:00 UTC); sensor `metrics_followup_sensor`; asset check
 `yesterday_partition_present`.
@@ -15,10 +15,11 @@ import dagster as dg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from azmth_pipelines.assets.app_tables import social_connection
-from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialPostMetrics
+from azmth_pipelines.assets.app_tables import content_post, social_connection, table_schema
+from azmth_pipelines.db.models import AccountMetricsSnapshot, AccountPostMetrics, SocialPostMetrics
 from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.executors import METRICS_QUEUE, QUEUE_TAG, work_executor
+from azmth_pipelines.metrics.account_posts import sync_account_posts
 from azmth_pipelines.metrics.accounts import sync_account_snapshots
 from azmth_pipelines.metrics.followups import (
     FollowUp,
@@ -74,7 +75,7 @@ ACCOUNT_METRICS_SCHEMA = dg.TableSchema(
         dg.TableColumn("following", "bigint", description="NULL on Threads."),
         dg.TableColumn("post_count", "bigint", description="Videos, media or tweets; NULL on Threads."),
         dg.TableColumn("total_likes", "bigint", description="TikTok only (likes_count)."),
-        dg.TableColumn("raw", "json", description="The platform's numbers; TikTok adds every video's counts."),
+        dg.TableColumn("raw", "json", description="The platform's numbers as read."),
     ]
 )
 
@@ -85,7 +86,9 @@ NIGHTLY_POSTS_PER_STEP = 20_000
 
 
 def _partition_rows(
-    session: Session, table: type[SocialPostMetrics] | type[AccountMetricsSnapshot], partition_date: date
+    session: Session,
+    table: type[SocialPostMetrics] | type[AccountMetricsSnapshot] | type[AccountPostMetrics],
+    partition_date: date,
 ) -> int:
     query = select(func.count()).where(table.partition_date == partition_date)
     if table is SocialPostMetrics:
@@ -208,8 +211,8 @@ def account_metrics_snapshot(
     platform_apis: PlatformApisResource,
     token_cipher: TokenCipherResource,
 ) -> dg.MaterializeResult:
-    """Daily account numbers per connection: followers, following, post count and (TikTok) total likes,
-    plus every TikTok video's counts from the video list. Re-materializing a day replaces that day."""
+    """Daily account numbers per connection: followers, following, post count and (TikTok) total likes.
+    Re-materializing a day replaces that day."""
     partition_date = date.fromisoformat(context.partition_key)
     report = sync_account_snapshots(
         partition_date,
@@ -224,12 +227,54 @@ def account_metrics_snapshot(
     return dg.MaterializeResult(metadata=_report_metadata(report, partition_rows))
 
 
+@dg.asset(
+    op_tags={QUEUE_TAG: METRICS_QUEUE},
+    partitions_def=daily_utc,
+    group_name="metrics",
+    kinds={"sql"},
+    metadata={
+        "dagster/column_schema": table_schema("account_post_metrics"),
+        "dagster/table_name": "account_post_metrics",
+    },
+    # The accounts and their tokens; the posts AZMTH published, to tell its posts from the artist's own.
+    deps=[social_connection, content_post],
+    owners=OWNERS,
+    freshness_policy=NIGHTLY_FRESHNESS,
+)
+def account_post_metrics(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    platform_apis: PlatformApisResource,
+    token_cipher: TokenCipherResource,
+) -> dg.MaterializeResult:
+    """Every post of every connected account that day, AZMTH's or not: TikTok's video list, the Instagram user's
+    media (with each media's insights), Threads posts (with insights), X posts where the access level allows.
+    Same counts and NULL rules as social_post_metrics; post_id names the AZMTH post. Re-materializing a day
+    replaces that day (docs/analysts.md)."""
+    partition_date = date.fromisoformat(context.partition_key)
+    report = sync_account_posts(
+        partition_date,
+        sessions=database.sessions(),
+        cipher=token_cipher.cipher(),
+        settings=_settings(platform_apis),
+    )
+    if report.problem_count:
+        context.log.warning(
+            f"{report.problem_count} problem(s) ({dict(report.problems)}); e.g.\n"
+            + "\n".join(report.problem_lines[:10])
+        )
+    with database.session() as session:
+        partition_rows = _partition_rows(session, AccountPostMetrics, partition_date)
+    return dg.MaterializeResult(metadata=_report_metadata(report, partition_rows))
+
+
 metrics_nightly_job = dg.define_asset_job(
     "metrics_nightly_job",
-    selection=[social_post_metrics, account_metrics_snapshot],
+    selection=[social_post_metrics, account_metrics_snapshot, account_post_metrics],
     # In this process by default; on the Celery workers' metrics queue with AZMTH_EXECUTOR=celery.
     executor_def=work_executor("metrics_executor", "in_process"),
-    description="The nightly pull (yesterday, UTC): every live post's engagement and every account's numbers.",
+    description="The nightly pull (yesterday, UTC): every live post's engagement, every account's numbers and "
+    "every account's posts.",
     tags={"azmth/job": "metrics_nightly", **OWNER_TAGS},
 )
 
@@ -240,7 +285,7 @@ metrics_nightly_schedule = dg.build_schedule_from_partitioned_job(
     minute_of_hour=0,
     name="metrics_nightly_schedule",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Daily at 03:00 UTC: pull yesterday's (UTC) post engagement and account numbers.",
+    description="Daily at 03:00 UTC: pull yesterday's (UTC) post engagement, account numbers and account posts.",
     # Metadata, not tags: a partitioned job's schedule only stamps its tags on runs (the job's own tags do that).
     metadata=OWNER_TAGS,
 )

@@ -1,7 +1,8 @@
 """Daily account numbers per connection: followers, following, post count, total likes where offered.
 
 What each platform offers, and how it is read, is its account snapshot reader
-(integrations/<platform>/metrics.py `read_account`, found through the registry).
+(integrations/<platform>/metrics.py `read_account`, found through the registry); the account's posts are read by
+its `list_posts` (metrics/account_posts.py).
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.models import SocialConnection
 from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.integrations.common.metrics import AccountPostPages
 from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.metrics.clients import MetricsClients, open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
@@ -29,7 +31,7 @@ _CONNECTION_PAGE = 200
 T = TypeVar("T")
 
 
-def _connection_pages(sessions: sessionmaker[Session]) -> Iterator[list[tuple[int, int, Platform]]]:
+def connection_pages(sessions: sessionmaker[Session]) -> Iterator[list[tuple[int, int, Platform]]]:
     last_id = 0
     while True:
         with sessions() as session:
@@ -60,6 +62,11 @@ class AccountReader:
         """The snapshot's columns (followers, following, post_count, total_likes, raw)."""
         client = self.clients[credential.platform]
         return await integration(credential.platform).metrics.read_account(self._call, client, credential)
+
+    def list_posts(self, credential: Credential) -> AccountPostPages:
+        """Every post of the account, a page at a time, with its counts."""
+        client = self.clients[credential.platform]
+        return integration(credential.platform).metrics.list_posts(self._call, client, credential)
 
 
 def sync_account_snapshots(
@@ -94,7 +101,7 @@ async def _read_all(
     book = CredentialBook(sessions, cipher)
     async with open_clients(settings.client_factory) as clients:
         reader = AccountReader(clients, settings, counter)
-        for page in _connection_pages(sessions):
+        for page in connection_pages(sessions):
             book.load((artist_id, platform) for _, artist_id, platform in page)
             credentials = [c for _, artist_id, platform in page if (c := book.get(artist_id, platform))]
             results = await asyncio.gather(*(_one(reader, c) for c in credentials))

@@ -61,7 +61,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _kind(error: Exception) -> str:
+def problem_kind(error: Exception) -> str:
+    """A failed call as a report counts it."""
     if isinstance(error, RateLimited):
         return "rate_limited"
     if isinstance(error, AuthError):
@@ -143,7 +144,7 @@ class _Reading:
 
     def failed(self, targets: Sequence[Target], error: Exception) -> None:
         message = str(error) if isinstance(error, PlatformError) else f"{type(error).__name__}: {error}"
-        self._result.problems.extend(_problem(t, _kind(error), message) for t in targets)
+        self._result.problems.extend(_problem(t, problem_kind(error), message) for t in targets)
 
     def access_tier(self, credential: Credential, tier: str) -> None:
         self._result.x_tiers[credential.connection_id] = tier

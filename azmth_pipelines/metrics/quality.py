@@ -1,12 +1,14 @@
-"""Checks on one nightly partition: what the asset checks of social_post_metrics evaluate."""
+"""Checks on one nightly partition: what the asset checks of social_post_metrics and account_post_metrics evaluate."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from azmth_pipelines.db.models import SocialPostMetrics
+from azmth_pipelines.db.models import AccountPostMetrics, ContentPost, SocialConnection, SocialPostMetrics
 from azmth_pipelines.integrations.common.metrics import COUNT_NAMES
 from azmth_pipelines.vocabulary import MetricSource
 
@@ -50,23 +52,43 @@ def duplicate_snapshots(session: Session, partition_date: date) -> int:
 
 @dataclass(frozen=True)
 class Shrink:
-    post_id: int
+    post: str  # content_post id, or the account post's platform id
     platform: str
     metric: str
     before: int
     after: int
 
 
-def shrinking_counts(session: Session, partition_date: date, limit: int = 20) -> tuple[int, list[Shrink]]:
-    """Counts that dropped from the previous night's snapshot by more than the tolerance: (total, samples)."""
-    current, previous = SocialPostMetrics, aliased(SocialPostMetrics)
-    columns = [
+def _pairs(current: type[SocialPostMetrics] | type[AccountPostMetrics], previous: Any) -> list[ColumnElement[Any]]:
+    return [
         column
         for name in COUNT_NAMES
         for column in (getattr(current, name).label(f"now_{name}"), getattr(previous, name).label(f"was_{name}"))
     ]
+
+
+def _drops(rows: Iterable[Any], limit: int) -> tuple[int, list[Shrink]]:
+    """Counts that dropped from the previous day's row by more than the tolerance: (total, samples). Each row has
+    `post`, `platform` and now_/was_ columns per count."""
+    total, samples = 0, list[Shrink]()
+    for row in rows:
+        for name in COUNT_NAMES:
+            before, after = getattr(row, f"was_{name}"), getattr(row, f"now_{name}")
+            if before is None or after is None:
+                continue
+            drop = before - after
+            if drop > SHRINK_TOLERANCE_ABS and drop > before * SHRINK_TOLERANCE_RATIO:
+                total += 1
+                if len(samples) < limit:
+                    samples.append(Shrink(str(row.post), str(row.platform), name, before, after))
+    return total, samples
+
+
+def shrinking_counts(session: Session, partition_date: date, limit: int = 20) -> tuple[int, list[Shrink]]:
+    """Counts that dropped from the previous night's snapshot by more than the tolerance: (total, samples)."""
+    current, previous = SocialPostMetrics, aliased(SocialPostMetrics)
     query = (
-        select(current.post_id, current.platform, *columns)
+        select(current.post_id.label("post"), current.platform, *_pairs(current, previous))
         .join(
             previous,
             and_(
@@ -79,15 +101,67 @@ def shrinking_counts(session: Session, partition_date: date, limit: int = 20) ->
         .where(_nightly(partition_date))
         .execution_options(yield_per=1000)
     )
-    total, samples = 0, list[Shrink]()
-    for row in session.execute(query):
-        for name in COUNT_NAMES:
-            before, after = getattr(row, f"was_{name}"), getattr(row, f"now_{name}")
-            if before is None or after is None:
-                continue
-            drop = before - after
-            if drop > SHRINK_TOLERANCE_ABS and drop > before * SHRINK_TOLERANCE_RATIO:
-                total += 1
-                if len(samples) < limit:
-                    samples.append(Shrink(row.post_id, str(row.platform), name, before, after))
-    return total, samples
+    return _drops(session.execute(query), limit)
+
+
+def shrinking_account_post_counts(session: Session, partition_date: date, limit: int = 20) -> tuple[int, list[Shrink]]:
+    """The same for account posts: each account post's counts against its row of the day before."""
+    current, previous = AccountPostMetrics, aliased(AccountPostMetrics)
+    query = (
+        select(current.remote_post_id.label("post"), current.platform, *_pairs(current, previous))
+        .join(
+            previous,
+            and_(
+                previous.connection_id == current.connection_id,
+                previous.remote_post_id == current.remote_post_id,
+                previous.partition_date == partition_date - timedelta(days=1),
+            ),
+        )
+        .where(current.partition_date == partition_date)
+        .execution_options(yield_per=1000)
+    )
+    return _drops(session.execute(query), limit)
+
+
+def _read_that_night(partition_date: date) -> Any:
+    """(connection, platform post id, AZMTH post) of every post the night's pull read: AZMTH's live posts."""
+    m, post, connection = SocialPostMetrics, ContentPost, SocialConnection
+    return (
+        select(connection.id.label("connection_id"), m.remote_post_id, m.post_id)
+        .join(post, post.id == m.post_id)
+        .join(connection, and_(connection.artist_id == post.artist_id, connection.platform == m.platform))
+        .where(_nightly(partition_date))
+        .subquery()
+    )
+
+
+def accounts_not_listed(session: Session, partition_date: date) -> list[int]:
+    """Connections whose posts the night's pull read but whose account listing wrote no row that day."""
+    read = _read_that_night(partition_date)
+    listed = select(AccountPostMetrics.connection_id).where(AccountPostMetrics.partition_date == partition_date)
+    return list(
+        session.scalars(
+            select(read.c.connection_id)
+            .where(read.c.connection_id.not_in(listed))
+            .distinct()
+            .order_by(read.c.connection_id)
+        )
+    )
+
+
+def unmatched_azmth_posts(session: Session, partition_date: date, limit: int = 20) -> tuple[int, list[str]]:
+    """AZMTH posts the night's pull read on an account that was listed that day, without a listed row carrying
+    their post id: (total, samples)."""
+    read, a = _read_that_night(partition_date), AccountPostMetrics
+    listed_accounts = select(a.connection_id).where(a.partition_date == partition_date)
+    matched = select(a.id).where(
+        a.partition_date == partition_date,
+        a.connection_id == read.c.connection_id,
+        a.remote_post_id == read.c.remote_post_id,
+        a.post_id == read.c.post_id,
+    )
+    query = select(read.c.post_id, read.c.remote_post_id).where(
+        read.c.connection_id.in_(listed_accounts), ~matched.exists()
+    )
+    found = session.execute(query.order_by(read.c.post_id)).all()
+    return len(found), [f"post {row.post_id} ({row.remote_post_id})" for row in found[:limit]]

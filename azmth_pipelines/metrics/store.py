@@ -15,7 +15,7 @@ from typing import IO, Any, cast
 from sqlalchemy import Table, delete, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialConnection, SocialPostMetrics
+from azmth_pipelines.db.models import AccountMetricsSnapshot, AccountPostMetrics, SocialConnection, SocialPostMetrics
 from azmth_pipelines.metrics.pull import Snapshot
 from azmth_pipelines.metrics.targets import EVERY_POST, PostRange
 from azmth_pipelines.vocabulary import MetricSource
@@ -26,7 +26,6 @@ INSERT_BATCH = 1000
 # the table, for one executemany of INSERT_BATCH rows either way).
 # Core inserts of whole batches (executemany), not ORM objects; a mapped class's table is typed as a FromClause.
 _POST_METRICS = cast(Table, SocialPostMetrics.__table__)
-_ACCOUNT_METRICS = cast(Table, AccountMetricsSnapshot.__table__)
 
 
 class Spool:
@@ -102,13 +101,7 @@ def append_snapshots(session: Session, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def replace_account_partition(sessions: sessionmaker[Session], partition_date: date, spool: Spool) -> int:
-    written = 0
-    with sessions.begin() as session:
-        session.execute(delete(AccountMetricsSnapshot).where(AccountMetricsSnapshot.partition_date == partition_date))
-        for batch in spool.batches():
-            session.execute(insert(_ACCOUNT_METRICS), batch)
-            written += len(batch)
-    return written
+    return _replace_day(sessions, AccountMetricsSnapshot, partition_date, spool)
 
 
 def record_x_tiers(session: Session, tiers: Mapping[int, str], now: datetime) -> None:
@@ -119,3 +112,24 @@ def record_x_tiers(session: Session, tiers: Mapping[int, str], now: datetime) ->
             .where(SocialConnection.id == connection_id, SocialConnection.x_access_tier.is_distinct_from(tier))
             .values(x_access_tier=tier, updated_at=now)
         )
+
+
+def replace_account_posts_partition(sessions: sessionmaker[Session], partition_date: date, spool: Spool) -> int:
+    return _replace_day(sessions, AccountPostMetrics, partition_date, spool)
+
+
+def _replace_day(
+    sessions: sessionmaker[Session],
+    model: type[AccountMetricsSnapshot] | type[AccountPostMetrics],
+    partition_date: date,
+    spool: Spool,
+) -> int:
+    """The day's rows of a daily table become the spool's rows, in one transaction: a re-run replaces the day."""
+    written = 0
+    table = cast(Table, model.__table__)
+    with sessions.begin() as session:
+        session.execute(delete(model).where(model.partition_date == partition_date))
+        for batch in spool.batches():
+            session.execute(insert(table), batch)
+            written += len(batch)
+    return written

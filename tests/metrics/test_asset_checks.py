@@ -7,8 +7,13 @@ import dagster as dg
 import pytest
 from sqlalchemy import update
 
-from azmth_pipelines.assets.checks import ASSET_CHECKS
-from azmth_pipelines.assets.metrics import account_metrics_snapshot, metrics_nightly_job, social_post_metrics
+from azmth_pipelines.assets.checks import ACCOUNT_CHECKS, ACCOUNT_POST_CHECKS, ROLLUP_CHECKS, nightly_pull_read_posts
+from azmth_pipelines.assets.metrics import (
+    account_metrics_snapshot,
+    account_post_metrics,
+    metrics_nightly_job,
+    social_post_metrics,
+)
 from azmth_pipelines.assets.releases import release_rollup
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import AccountMetricsSnapshot, ReleaseCampaignRollup, SocialConnection
@@ -25,8 +30,8 @@ D = date(2026, 11, 27)
 
 def _nightly(studio: MetricsStudio, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(
-        assets=[social_post_metrics, account_metrics_snapshot],
-        asset_checks=ASSET_CHECKS[:4],
+        assets=[social_post_metrics, account_metrics_snapshot, account_post_metrics],
+        asset_checks=[nightly_pull_read_posts, *ACCOUNT_CHECKS, *ACCOUNT_POST_CHECKS],
         jobs=[metrics_nightly_job],
         resources=code_location_resources(DatabaseResource(url=studio.database_url)),
     )
@@ -50,6 +55,7 @@ def test_a_good_night_passes_every_check_and_reports_the_partitions_rows(connect
     assert {"nightly_pull_read_posts", "account_counts_not_negative", "one_snapshot_per_connection_and_day"} <= set(
         checks
     )
+    assert {"every_account_with_live_posts_listed", "azmth_posts_matched", "account_post_counts_only_grow"} <= set(checks)
     failed = {name: e.metadata for name, e in checks.items() if not e.passed}
     assert failed == {}
     assert checks["nightly_pull_read_posts"].metadata["partition"].value == D.isoformat()
@@ -58,7 +64,9 @@ def test_a_good_night_passes_every_check_and_reports_the_partitions_rows(connect
     assert posts.metadata["targets"].value == 2 and posts.metadata["problems"].value == 0
     # The run's API calls are the requests the platforms served for it, every one counted once.
     [accounts] = result.asset_materializations_for_node("account_metrics_snapshot")
-    calls = posts.metadata["api_calls"].value + accounts.metadata["api_calls"].value
+    [account_posts] = result.asset_materializations_for_node("account_post_metrics")
+    assert account_posts.metadata["dagster/row_count"].value == 2
+    calls = sum(m.metadata["api_calls"].value for m in (posts, accounts, account_posts))
     assert calls == sum(connected.sandbox.requests_served().values()) - served_before > 0
 
 
@@ -101,10 +109,10 @@ def test_account_checks_fail_on_negative_counts_doubled_days_and_an_unknown_x_ti
         session.execute(update(SocialConnection).values(x_access_tier=None))
 
     # The checks alone, as the asset's Checks tab launches them, for the day the nightly run wrote.
-    checks_only = dg.define_asset_job("account_checks", selection=dg.AssetSelection.checks(*ASSET_CHECKS[1:4]))
+    checks_only = dg.define_asset_job("account_checks", selection=dg.AssetSelection.checks(*ACCOUNT_CHECKS))
     defs = dg.Definitions(
         assets=[account_metrics_snapshot],
-        asset_checks=ASSET_CHECKS[1:4],
+        asset_checks=ACCOUNT_CHECKS,
         jobs=[checks_only],
         resources=code_location_resources(DatabaseResource(url=connected.database_url)),
     )
@@ -154,7 +162,7 @@ def _roll_up(
     """The roll-up of one release as the sensor's runs do it, with the roll-up checks."""
     instance.add_dynamic_partitions("release", [str(release_id)])
     result = dg.materialize(
-        [release_rollup, *ASSET_CHECKS[4:]],
+        [release_rollup, *ROLLUP_CHECKS],
         partition_key=str(release_id),
         instance=instance,
         resources={"database": DatabaseResource(url=releases.database_url)},
@@ -165,10 +173,10 @@ def _roll_up(
 
 def _checks_alone(releases: ReleaseStudio, instance: dg.DagsterInstance) -> dict[str, dg.AssetCheckEvaluation]:
     """The roll-up checks launched on their own (every release), as from the asset's Checks tab."""
-    job = dg.define_asset_job("rollup_checks", selection=dg.AssetSelection.checks(*ASSET_CHECKS[4:]))
+    job = dg.define_asset_job("rollup_checks", selection=dg.AssetSelection.checks(*ROLLUP_CHECKS))
     defs = dg.Definitions(
         assets=[release_rollup],
-        asset_checks=ASSET_CHECKS[4:],
+        asset_checks=ROLLUP_CHECKS,
         jobs=[job],
         resources={"database": DatabaseResource(url=releases.database_url)},
     )

@@ -10,13 +10,14 @@ from typer.testing import CliRunner
 from azmth_pipelines.assets.checks import counts_not_negative, counts_only_grow, no_duplicate_snapshots
 from azmth_pipelines.assets.metrics import (
     account_metrics_snapshot,
+    account_post_metrics,
     metrics_freshness_job,
     social_post_metrics,
     yesterday_partition_present,
 )
 from azmth_pipelines.cli.metrics import metrics_app
 from azmth_pipelines.db.engine import session_scope
-from azmth_pipelines.db.models import AccountMetricsSnapshot, SocialConnection, SocialPostMetrics
+from azmth_pipelines.db.models import AccountMetricsSnapshot, AccountPostMetrics, SocialConnection, SocialPostMetrics
 from azmth_pipelines.definitions import code_location_resources
 from azmth_pipelines.metrics.freshness import post_metrics_freshness
 from azmth_pipelines.resources.database import DatabaseResource
@@ -86,6 +87,25 @@ def test_yesterdays_partition_check_fails_until_the_partition_is_materialized(co
     assert evaluation() is True
 
 
+def test_account_posts_asset_writes_the_day_and_reports_it(connected: MetricsStudio) -> None:
+    tiktok_post = connected.publish(Platform.TIKTOK)
+    connected.publish(Platform.X)
+    resources = _resources(connected.database_url)
+
+    for _ in range(2):  # a re-run replaces the day
+        result = dg.materialize([account_post_metrics], partition_key=D.isoformat(), resources=resources)
+        assert result.success
+
+    (materialization,) = result.asset_materializations_for_node("account_post_metrics")
+    assert materialization.metadata["dagster/row_count"].value == 2
+    assert materialization.metadata["targets"].value == 4  # every connected account was listed
+    with session_scope() as session:
+        rows = session.execute(select(AccountPostMetrics.platform, AccountPostMetrics.post_id)).all()
+    assert sorted((Platform(platform), post_id) for platform, post_id in rows) == sorted(
+        [(Platform.TIKTOK, tiktok_post), (Platform.X, tiktok_post + 1)]
+    )
+
+
 def test_account_snapshot_reads_every_platform_and_replaces_its_day(connected: MetricsStudio) -> None:
     for _ in range(3):
         connected.publish(Platform.TIKTOK)
@@ -105,7 +125,6 @@ def test_account_snapshot_reads_every_platform_and_replaces_its_day(connected: M
     assert all(s.followers is not None and s.partition_date == D for s in by_platform.values())
     tiktok = by_platform[Platform.TIKTOK]
     assert tiktok.post_count == 3 and tiktok.total_likes is not None
-    assert len(tiktok.raw["videos"]) == 3
     assert by_platform[Platform.THREADS].following is None  # Threads offers no such number
     assert by_platform[Platform.X].total_likes is None  # X's like_count is likes given, not received
 

@@ -7,7 +7,12 @@ from datetime import date
 import dagster as dg
 from sqlalchemy import select
 
-from azmth_pipelines.assets.metrics import account_metrics_snapshot, metrics_nightly_job, social_post_metrics
+from azmth_pipelines.assets.metrics import (
+    account_metrics_snapshot,
+    account_post_metrics,
+    metrics_nightly_job,
+    social_post_metrics,
+)
 from azmth_pipelines.db.engine import session_scope
 from azmth_pipelines.db.models import SocialPostMetrics
 from azmth_pipelines.db.types import utcnow
@@ -24,7 +29,7 @@ D = date(2026, 11, 27)
 
 def _nightly(studio: MetricsStudio, posts_per_step: int) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(
-        assets=[social_post_metrics, account_metrics_snapshot],
+        assets=[social_post_metrics, account_metrics_snapshot, account_post_metrics],
         jobs=[metrics_nightly_job],
         resources=code_location_resources(DatabaseResource(url=studio.database_url)),
     )

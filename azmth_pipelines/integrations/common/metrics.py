@@ -3,17 +3,20 @@
 A post reader gets a batch of targets (the API's multi-id read size, or 1 where insights are read one media at
 a time) and reports each target's counts or problem through `PostReading`, each platform's numbers mapped to
 `PostCounts` in its own metrics.py (docs/metrics.md). An account reader returns the snapshot's columns
-(followers, following, post_count, total_likes, raw).
+(followers, following, post_count, total_likes, raw). An account post lister yields every post the account has on
+the platform, a page at a time, each with its counts (account_post_metrics).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from azmth_pipelines.errors import PlatformFailure
 from azmth_pipelines.integrations.common.errors import PlatformError
+from azmth_pipelines.vocabulary import AccountPostKind
 
 if TYPE_CHECKING:
     # Types only: metrics/ imports the registry, so importing it here at run time would be a cycle.
@@ -96,7 +99,35 @@ def each_media(
 
 
 @dataclass(frozen=True)
+class AccountPost:
+    """One post of the account as the platform lists it, with its counts (all None when they could not be read:
+    `problem` says why)."""
+
+    remote_id: str
+    posted_at: datetime | None
+    permalink: str | None
+    kind: AccountPostKind | None
+    native_type: str | None  # the platform's own type, e.g. REELS, CAROUSEL_ALBUM
+    counts: PostCounts = field(default_factory=PostCounts)
+    problem: str | None = None
+
+
+# Pages of the account's posts, newest first; a page is all a lister holds.
+AccountPostPages = AsyncIterator[list[AccountPost]]
+
+
+class AccountPostsRefused(PlatformFailure):
+    """The account's access level does not include listing its posts (X's free tier): the account has no rows that
+    day, and that is not a failure of the night."""
+
+    def __init__(self, message: str, *, tier: str) -> None:
+        super().__init__(message)
+        self.tier = tier
+
+
+@dataclass(frozen=True)
 class MetricsReaders:
     batch: int  # targets per post read
     read_posts: Callable[[PostReading, Any, Credential, Sequence[Target]], Awaitable[None]]
     read_account: Callable[[Call, Any, Credential], Awaitable[dict[str, Any]]]
+    list_posts: Callable[[Call, Any, Credential], AccountPostPages]

@@ -32,6 +32,8 @@ INSIGHT_METRICS: dict[str, tuple[str, ...]] = {
     MediaProductType.STORY: ("views", "reach", "shares", "total_interactions"),
 }
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,shortcode,timestamp,like_count,comments_count"
+# Media per page of the media edge: Graph API edges default to 25; 100 is the largest page the Graph docs show.
+MEDIA_PAGE_SIZE = 100
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"
 # Insights on a story with too few viewers answer code 10 (insights doc: "values < 5 -> error"): no data.
 _STORY_TOO_FEW_VIEWERS_CODE = 10
@@ -60,15 +62,12 @@ class InstagramClient(MetaGraphClient):
     async def linked_accounts(self, token: str) -> list[LinkedAccount]:
         """Every Page the user manages, each with its linked Instagram account id (None if not linked)."""
         pages: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            params = {"fields": "id,name,access_token", "limit": "100"} | ({"after": after} if after else {})
-            body = await self._graph(token, "GET", "/me/accounts", params=params, parse=graph_object)
-            pages.extend(body.get("data") or [])
-            # Follow the cursor, not paging.next: that URL embeds the access token.
-            after = (body.get("paging") or {}).get("cursors", {}).get("after")
-            if not after or not (body.get("paging") or {}).get("next"):
-                break
+        after: str | None = ""
+        while after is not None:
+            found, after = await self.graph_page(
+                token, "/me/accounts", {"fields": "id,name,access_token", "limit": "100"}, after=after or None
+            )
+            pages.extend(found)
         accounts = []
         for page in pages:
             linked = await self._graph(
@@ -188,6 +187,15 @@ class InstagramClient(MetaGraphClient):
             parse=graph_object,
         )
         return [MediaInfo.from_json(item) for item in body.get("data") or []]
+
+    async def media_page(
+        self, token: str, ig_user_id: str, *, after: str | None = None, limit: int = MEDIA_PAGE_SIZE
+    ) -> tuple[list[MediaInfo], str | None]:
+        """One page of the account's media, newest first, and the next page's cursor (GET /{ig-user-id}/media;
+        stories are not listed by this edge)."""
+        params = {"fields": MEDIA_FIELDS, "limit": str(limit)}
+        items, next_after = await self.graph_page(token, f"/{ig_user_id}/media", params, after=after)
+        return [MediaInfo.from_json(item) for item in items], next_after
 
     async def account(self, token: str, ig_user_id: str) -> AccountInfo:
         return await self._graph(

@@ -127,6 +127,22 @@ class MetaGraphClient(PlatformClient):
             parse=PublishingLimit.from_json,
         )
 
+    async def graph_page(
+        self, token: str, path: str, params: Mapping[str, str], *, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of an edge's objects and the cursor of the next (None on the last page: Graph API cursor-based
+        paging gives `paging.next` only while there is one). Callers pass the cursor back, never follow
+        `paging.next`: that URL embeds the token."""
+        body = await self._graph(
+            token, "GET", path, params={**params, **({"after": after} if after else {})}, parse=graph_object
+        )
+        data = [item for item in body.get("data") or [] if isinstance(item, dict) and item.get("id")]
+        paging = body.get("paging") or {}
+        next_after = (paging.get("cursors") or {}).get("after")
+        if not data or not paging.get("next") or not next_after or next_after == after:
+            return data, None
+        return data, str(next_after)
+
 
 def graph_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):

@@ -17,6 +17,7 @@ from azmth_pipelines.integrations.threads.models import ThreadsMediaInsights, Th
 MEDIA_INSIGHT_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 # Third parties report 2-20 carousel items, older docs 10 (UNCONFIRMED): the platform has the last word.
 CAROUSEL_MIN_ITEMS = 2
+MAX_POSTS_PER_PAGE = 100  # GET /{threads-user-id}/threads: limit up to 100 (Threads posts doc)
 
 
 class ThreadsClient(MetaGraphClient):
@@ -108,6 +109,15 @@ class ThreadsClient(MetaGraphClient):
             params={"fields": "id,text,timestamp,permalink", "limit": str(limit)},
             parse=_threads_posts,
         )
+
+    async def post_page(
+        self, token: str, user_id: str = "me", *, after: str | None = None, limit: int = MAX_POSTS_PER_PAGE
+    ) -> tuple[list[ThreadsPost], str | None]:
+        """One page of the account's posts, newest first, and the next page's cursor
+        (GET /{threads-user-id}/threads)."""
+        params = {"fields": "id,media_type,text,timestamp,permalink", "limit": str(limit)}
+        items, next_after = await self.graph_page(token, f"/{user_id}/threads", params, after=after)
+        return [ThreadsPost.from_json(item) for item in items], next_after
 
     # --- Insights -------------------------------------------------------------------------------
 

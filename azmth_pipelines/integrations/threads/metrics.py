@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import asyncio
+from dataclasses import asdict, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from azmth_pipelines.integrations.common.errors import PlatformError
 from azmth_pipelines.integrations.common.metrics import (
+    AccountPost,
+    AccountPostPages,
     Call,
     MetricsReaders,
     PostCounts,
@@ -14,8 +19,10 @@ from azmth_pipelines.integrations.common.metrics import (
     reported_sum,
     settled,
 )
+from azmth_pipelines.integrations.common.remote_time import remote_time
 from azmth_pipelines.integrations.threads.client import ThreadsClient
-from azmth_pipelines.integrations.threads.models import ThreadsMediaInsights
+from azmth_pipelines.integrations.threads.models import ThreadsMediaInsights, ThreadsPost
+from azmth_pipelines.vocabulary import AccountPostKind
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
@@ -55,4 +62,41 @@ async def read_account(call: Call, client: ThreadsClient, credential: Credential
     }
 
 
-READERS = MetricsReaders(batch=1, read_posts=each_media(_read_post), read_account=read_account)
+_KINDS = {
+    "TEXT_POST": AccountPostKind.TEXT,
+    "IMAGE": AccountPostKind.IMAGE,
+    "VIDEO": AccountPostKind.VIDEO,
+    "CAROUSEL_ALBUM": AccountPostKind.CAROUSEL,
+}
+# A repost of someone else's post is listed on the account but is not the artist's post.
+_REPOST = "REPOST_FACADE"
+
+
+async def _with_insights(call: Call, client: ThreadsClient, token: str, thread: ThreadsPost) -> AccountPost:
+    post = AccountPost(
+        remote_id=thread.id,
+        posted_at=remote_time(thread.timestamp),
+        permalink=thread.permalink,
+        kind=_KINDS.get(thread.media_type or "", AccountPostKind.OTHER),
+        native_type=thread.media_type,
+    )
+    try:
+        return replace(post, counts=post_counts(await call(lambda: client.media_insights(token, thread.id))))
+    except PlatformError as error:
+        return replace(post, problem=str(error))
+
+
+async def list_posts(call: Call, client: ThreadsClient, credential: Credential) -> AccountPostPages:
+    """Every post of the account (the threads edge, reposts of others left out), each with its media insights:
+    the edge lists no counts."""
+    token = credential.token or ""
+    after: str | None = None
+    while True:
+        threads, after = await call(partial(client.post_page, token, credential.external_account_id, after=after))
+        own = [thread for thread in threads if thread.media_type != _REPOST]
+        yield list(await asyncio.gather(*(_with_insights(call, client, token, thread) for thread in own)))
+        if after is None:
+            return
+
+
+READERS = MetricsReaders(batch=1, read_posts=each_media(_read_post), read_account=read_account, list_posts=list_posts)

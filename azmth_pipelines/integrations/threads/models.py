@@ -12,6 +12,7 @@ class ThreadsPost:
     text: str | None
     timestamp: str | None  # ISO 8601, e.g. 2026-11-02T17:15:07+0000
     permalink: str | None
+    media_type: str | None = None  # TEXT_POST, IMAGE, VIDEO, CAROUSEL_ALBUM, AUDIO, REPOST_FACADE
 
     @classmethod
     def from_json(cls, body: Any) -> "ThreadsPost":
@@ -20,6 +21,7 @@ class ThreadsPost:
             text=body.get("text"),
             timestamp=body.get("timestamp"),
             permalink=body.get("permalink"),
+            media_type=body.get("media_type"),
         )
 
 

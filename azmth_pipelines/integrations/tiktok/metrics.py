@@ -1,14 +1,25 @@
-"""TikTok's numbers: video/query for posts (20 ids a call), user/info and video/list for the account."""
+"""TikTok's numbers: video/query for posts (20 ids a call), user/info for the account, video/list for every video of
+the account."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from azmth_pipelines.integrations.common.metrics import Call, MetricsReaders, PostCounts, PostReading, settled
+from azmth_pipelines.integrations.common.metrics import (
+    AccountPost,
+    AccountPostPages,
+    Call,
+    MetricsReaders,
+    PostCounts,
+    PostReading,
+    settled,
+)
 from azmth_pipelines.integrations.tiktok.client import MAX_IDS_PER_QUERY, TikTokClient
 from azmth_pipelines.integrations.tiktok.models import Video
+from azmth_pipelines.vocabulary import AccountPostKind
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
@@ -53,37 +64,51 @@ async def read_posts(
 
 
 async def read_account(call: Call, client: TikTokClient, credential: Credential) -> dict[str, Any]:
-    """user/info (follower_count, following_count, video_count, likes_count with user.info.stats) and every
-    video's counts through video/list (kept in `raw.videos`, compact)."""
+    """user/info: follower_count, following_count, video_count, likes_count (with user.info.stats)."""
     token = credential.token or ""
-    scopes = credential.granted_scopes
     # user/info fails as a whole when a field's scope is missing: ask only the granted scopes' fields.
-    info_scopes = [s for s in scopes if s.startswith("user.info.")] or ["user.info.basic"]
+    info_scopes = [s for s in credential.granted_scopes if s.startswith("user.info.")] or ["user.info.basic"]
     info = await call(lambda: client.user_info(token, info_scopes))
-    raw: dict[str, Any] = {
-        "follower_count": info.follower_count,
-        "following_count": info.following_count,
-        "video_count": info.video_count,
-        "likes_count": info.likes_count,
-    }
-    if "video.list" in scopes:
-        videos: list[list[Any]] = []
-        cursor: int | None = None
-        while True:
-            page = await call(partial(client.list_videos_page, token, cursor=cursor))
-            videos.extend([v.id, v.view_count, v.like_count, v.comment_count, v.share_count] for v in page.videos)
-            if not page.has_more or page.cursor is None or page.cursor == cursor:
-                break
-            cursor = page.cursor
-        raw["videos_columns"] = ["id", "view_count", "like_count", "comment_count", "share_count"]
-        raw["videos"] = videos
     return {
         "followers": info.follower_count,
         "following": info.following_count,
         "post_count": info.video_count,
         "total_likes": info.likes_count,
-        "raw": raw,
+        "raw": {
+            "follower_count": info.follower_count,
+            "following_count": info.following_count,
+            "video_count": info.video_count,
+            "likes_count": info.likes_count,
+        },
     }
 
 
-READERS = MetricsReaders(batch=MAX_IDS_PER_QUERY, read_posts=read_posts, read_account=read_account)
+def _account_post(video: Video) -> AccountPost:
+    posted_at = datetime.fromtimestamp(video.create_time, UTC) if video.create_time is not None else None
+    return AccountPost(
+        remote_id=video.id,
+        posted_at=posted_at,
+        permalink=video.share_url,
+        # The Display API lists videos (photo posts are not video objects).
+        kind=AccountPostKind.VIDEO,
+        native_type="video",
+        counts=post_counts(video),
+    )
+
+
+async def list_posts(call: Call, client: TikTokClient, credential: Credential) -> AccountPostPages:
+    """Every video of the account through video/list (needs video.list), following its cursor: a page may hold
+    fewer than max_count videos while has_more is still true (video-list doc)."""
+    token = credential.token or ""
+    cursor: int | None = None
+    while True:
+        page = await call(partial(client.list_videos_page, token, cursor=cursor))
+        yield [_account_post(video) for video in page.videos]
+        if not page.has_more or page.cursor is None or page.cursor == cursor:
+            return
+        cursor = page.cursor
+
+
+READERS = MetricsReaders(
+    batch=MAX_IDS_PER_QUERY, read_posts=read_posts, read_account=read_account, list_posts=list_posts
+)

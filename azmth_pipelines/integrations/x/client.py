@@ -23,6 +23,7 @@ from azmth_pipelines.integrations.x.models import (
     MediaUpload,
     ReadError,
     TierUnavailable,
+    TimelinePage,
     Tweet,
     TweetsRead,
     XUser,
@@ -248,7 +249,7 @@ class XClient(PlatformClient):
             try:
                 got, failed = await self._read_tweets(token, batch, private_metrics)
             except NotAvailableOnTier as exc:
-                return TweetsRead(tuple(tweets), tuple(errors), _tier_unavailable(exc))
+                return TweetsRead(tuple(tweets), tuple(errors), tier_unavailable(exc))
             tweets.extend(got)
             errors.extend(failed)
         return TweetsRead(tuple(tweets), tuple(errors))
@@ -266,8 +267,29 @@ class XClient(PlatformClient):
                 parse=_tweets_and_errors,
             )
         except NotAvailableOnTier as exc:
-            return TweetsRead((), (), _tier_unavailable(exc))
+            return TweetsRead((), (), tier_unavailable(exc))
         return TweetsRead(tuple(tweets), tuple(errors))
+
+    async def timeline_page(self, token: str, user_id: str, *, pagination_token: str | None = None) -> TimelinePage:
+        """One page of the user's own posts (retweets left out), newest first, with their public metrics and attached
+        media types (GET /2/users/:id/tweets; `next_token` leads on; X serves the latest 3,200). Raises
+        NotAvailableOnTier where the app's access level does not include reading posts."""
+        return await self._call(
+            token,
+            "GET",
+            f"/2/users/{user_id}/tweets",
+            params={
+                "max_results": str(MAX_IDS_PER_READ),
+                "tweet.fields": "created_at,public_metrics,attachments",
+                "expansions": "attachments.media_keys",
+                "media.fields": "type",
+                "exclude": "retweets",
+                **({"pagination_token": pagination_token} if pagination_token else {}),
+            },
+            scope=SCOPE_READ,
+            errors_are_rows=True,
+            parse=TimelinePage.from_json,
+        )
 
     async def _read_tweets(
         self, token: str, ids: list[str], private_metrics: bool
@@ -303,7 +325,7 @@ def _tweets_and_errors(body: Any) -> tuple[list[Tweet], list[ReadError]]:
     return tweets, errors
 
 
-def _tier_unavailable(error: NotAvailableOnTier) -> TierUnavailable:
+def tier_unavailable(error: NotAvailableOnTier) -> TierUnavailable:
     body: Mapping[str, Any] = error.payload.get("body") or {}
     if not isinstance(body, Mapping):
         body = {}

@@ -6,11 +6,16 @@ paid plan allows them), and the tier seen is recorded on the connection (social_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from azmth_pipelines.integrations.common.errors import NotAvailableOnTier
 from azmth_pipelines.integrations.common.metrics import (
+    AccountPost,
+    AccountPostPages,
+    AccountPostsRefused,
     Call,
     MetricsReaders,
     PostCounts,
@@ -18,8 +23,10 @@ from azmth_pipelines.integrations.common.metrics import (
     reported_sum,
     settled,
 )
-from azmth_pipelines.integrations.x.client import MAX_IDS_PER_READ, XClient
+from azmth_pipelines.integrations.common.remote_time import remote_time
+from azmth_pipelines.integrations.x.client import MAX_IDS_PER_READ, XClient, tier_unavailable
 from azmth_pipelines.integrations.x.models import Tweet
+from azmth_pipelines.vocabulary import AccountPostKind
 
 if TYPE_CHECKING:
     from azmth_pipelines.metrics.credentials import Credential
@@ -89,4 +96,49 @@ async def read_account(call: Call, client: XClient, credential: Credential) -> d
     }
 
 
-READERS = MetricsReaders(batch=MAX_IDS_PER_READ, read_posts=read_posts, read_account=read_account)
+def _kind(tweet: Tweet, media_types: Mapping[str, str]) -> AccountPostKind:
+    types = [media_types.get(key) for key in tweet.media_keys]
+    if not types:
+        return AccountPostKind.TEXT
+    if len(types) > 1:
+        return AccountPostKind.CAROUSEL
+    return AccountPostKind.IMAGE if types[0] == "photo" else AccountPostKind.VIDEO  # video, animated_gif
+
+
+def _account_post(tweet: Tweet, media_types: Mapping[str, str]) -> AccountPost:
+    return AccountPost(
+        remote_id=tweet.id,
+        posted_at=remote_time(tweet.created_at),
+        # X's own form of a post's address that needs no username.
+        permalink=f"https://x.com/i/web/status/{tweet.id}",
+        kind=_kind(tweet, media_types),
+        native_type="tweet",
+        counts=post_counts(tweet),
+    )
+
+
+async def list_posts(call: Call, client: XClient, credential: Credential) -> AccountPostPages:
+    """The account's own posts through its timeline (the latest 3,200, retweets left out), with public metrics;
+    AccountPostsRefused where the access level does not include reading posts."""
+    token = credential.token or ""
+    next_token: str | None = None
+    while True:
+        try:
+            page = await call(
+                partial(client.timeline_page, token, credential.external_account_id, pagination_token=next_token)
+            )
+        except NotAvailableOnTier as error:
+            refusal = tier_unavailable(error)
+            tier = X_TIER_CAPPED if refusal.kind == "usage-capped" else X_TIER_FREE
+            raise AccountPostsRefused(
+                f"X access level does not include reading posts ({refusal.kind})", tier=tier
+            ) from error
+        yield [_account_post(tweet, page.media_types) for tweet in page.tweets]
+        if not page.next_token or not page.tweets:
+            return
+        next_token = page.next_token
+
+
+READERS = MetricsReaders(
+    batch=MAX_IDS_PER_READ, read_posts=read_posts, read_account=read_account, list_posts=list_posts
+)

@@ -114,12 +114,17 @@ class Tweet:
     public_metrics: PublicMetrics | None
     private_metrics: PrivateMetrics | None
     organic_metrics: OrganicMetrics | None = None
+    media_keys: tuple[str, ...] = ()  # attachments.media_keys
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> "Tweet":
         public = item.get("public_metrics")
         private = item.get("non_public_metrics")
+        attachments = item.get("attachments")
+        if not isinstance(attachments, dict):
+            attachments = {}
         return cls(
+            media_keys=tuple(str(key) for key in attachments.get("media_keys") or []),
             id=str(item["id"]),
             text=str(item.get("text") or ""),
             created_at=item.get("created_at"),
@@ -157,6 +162,25 @@ class TierUnavailable:
     detail: str
     required_enrollment: str | None = None
     registration_url: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of a user's posts (GET /2/users/:id/tweets) and the type of each attached media by key."""
+
+    tweets: tuple[Tweet, ...]
+    media_types: dict[str, str]
+    next_token: str | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> "TimelinePage":
+        media = ((body.get("includes") or {}).get("media")) or []
+        meta = body.get("meta") or {}
+        return cls(
+            tweets=tuple(Tweet.from_json(item) for item in body.get("data") or []),
+            media_types={str(m["media_key"]): str(m.get("type")) for m in media if m.get("media_key")},
+            next_token=meta.get("next_token") or None,
+        )
 
 
 @dataclass(frozen=True)
