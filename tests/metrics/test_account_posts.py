@@ -227,3 +227,18 @@ def _connection_id(studio: MetricsStudio, platform: Platform) -> int:
         )
     assert found is not None
     return found
+
+
+def test_a_rate_limited_or_failing_page_is_retried_and_nothing_is_lost(connected: MetricsStudio) -> None:
+    post_outside_azmth(connected, Platform.TIKTOK, 45)
+    post_outside_azmth(connected, Platform.X, 130)
+    connected.sandbox.set_fault("tiktok", "rate_limit", scope="/video/list/", times=2)
+    connected.sandbox.set_fault("x", "status_5xx", value="503", scope="/tweets", times=1)
+
+    report = sync_account_posts(DAY, sessions=connected.sessions, settings=FAST)
+
+    assert report.problem_count == 0, report.problem_lines
+    assert report.retries == 3
+    listed = rows(connected)
+    assert sum(r.platform == Platform.TIKTOK for r in listed) == 45
+    assert sum(r.platform == Platform.X for r in listed) == 130
