@@ -8,6 +8,13 @@ Builds a throwaway database (dropped afterwards unless --keep), migrates it and 
 PostgreSQL with generate_series: posts on 2 platforms each, one nightly snapshot per post and platform per
 day for --days days, 50 posts per release, 90 % of posts tagged, 2 % soft-deleted, 200 pre-save events
 and 4 stores x 3 countries of daily streams per release.
+
+Then the incremental roll-up (docs/releases.md): after the first roll-up of every release, one more night
+(a snapshot per post and platform, 2 pre-saves and a day of streams per release) and the roll-up of every
+release again, which recomputes each from that night's days; the same with nothing new; late snapshots for
+an old day in 10 releases; and, as the baseline, a full recompute of every release in the same run.
+
+    .venv/bin/python bench/rollup.py --rows 10000000 --incremental-only   # skip the SQL-or-pandas part
 """
 
 import argparse
@@ -87,6 +94,89 @@ def load(session: Session, rows: int, days: int, posts_per_release: int) -> tupl
     return posts, releases
 
 
+def load_night(session: Session, posts: int, releases: int, day: int) -> None:
+    """One more nightly pull (the snapshots of night `day`, as load writes them), 2 pre-saves per release on that
+    day and that day's streams, as they would arrive after the first roll-up."""
+    session.execute(
+        text(
+            f"""INSERT INTO social_post_metrics (post_id, platform, remote_post_id, captured_at, source,
+                                                 partition_date, views, likes, comments, shares, saves, raw)
+            SELECT p, pl.name, p || '-' || pl.name,
+                   '2026-09-01 03:00+00'::timestamptz + {day} * interval '1 day', 'nightly', DATE '2026-08-31' + {day},
+                   (p % 97 + 1) * ({day} + 1) * 10, (p % 97 + 1) * ({day} + 1), (p % 13) * ({day} + 1) / 3,
+                   (p % 7) * ({day} + 1) / 2, CASE WHEN pl.name = 'tiktok' THEN NULL ELSE (p % 5) * {day} END, '{{}}'
+            FROM generate_series(1, {posts}) p
+            CROSS JOIN LATERAL (VALUES (('{{{",".join(PLATFORMS)}}}'::text[])[p % 4 + 1]),
+                                       (('{{{",".join(PLATFORMS)}}}'::text[])[(p + 1) % 4 + 1])) pl(name)"""
+        )
+    )
+    session.execute(
+        text(
+            f"""INSERT INTO presave_event (release_id, post_id, platform, occurred_at, kind, src, event_key, created_at)
+            SELECT r, r, ('{{{",".join(PLATFORMS)}}}'::text[])[r % 4 + 1],
+                   '2026-09-01 12:00+00'::timestamptz + {day} * interval '1 day', 'presave', NULL,
+                   'night{day}:' || r || '-' || e, now()
+            FROM generate_series(1, {releases}) r CROSS JOIN generate_series(1, 2) e"""
+        )
+    )
+    session.execute(
+        text(
+            f"""INSERT INTO release_stream_daily (isrc, day, store, country, streams, imported_at)
+            SELECT 'QZBEN' || to_char(26, 'FM00') || to_char(r, 'FM00000'), DATE '2026-09-01' + {day}, s, c,
+                   (r % 50 + 1) * ({day} + 1), now()
+            FROM generate_series(1, {releases}) r
+            CROSS JOIN unnest(ARRAY['Spotify', 'Apple Music', 'Deezer', 'Amazon']) s
+            CROSS JOIN unnest(ARRAY['US', 'DE', 'FR']) c"""
+        )
+    )
+
+
+def load_late(session: Session, releases: int, day: int) -> None:
+    """A late manual read for an old day of one post of each of 10 releases."""
+    session.execute(
+        text(
+            f"""INSERT INTO social_post_metrics (post_id, platform, remote_post_id, captured_at, source,
+                                                 partition_date, views, likes, comments, shares, saves, raw)
+            SELECT p.id, p.platforms->>0, p.id || '-late',
+                   '2026-09-01 20:00+00'::timestamptz + {day} * interval '1 day',
+                   'manual', NULL, 1000000, 1000, 100, 10, 1, '{{}}'
+            FROM (SELECT DISTINCT ON (release_id) id, platforms FROM content_post
+                  WHERE release_id BETWEEN 1 AND {min(releases, 10)} AND deleted_at IS NULL
+                  ORDER BY release_id, id) p"""
+        )
+    )
+
+
+def incremental(sessions: sessionmaker[Session], posts: int, releases: int, days: int) -> None:
+    all_ids = list(range(1, releases + 1))
+    with sessions.begin() as session:
+        night_s, _ = timed(lambda: load_night(session, posts, releases, days))
+    print(f"one more night loaded in {night_s:.1f} s")
+    incremental_s, report = timed(lambda: rollup_releases(sessions, all_ids))
+    days_from = sorted({str(d) for d in report.recomputed_from.values()})
+    print(
+        f"incremental, all releases: {incremental_s:.2f} s ({report.incremental:,} from a day on {days_from}, "
+        f"{report.full:,} every day, {report.unchanged:,} unchanged; {report.campaign_rows:,} campaign rows, "
+        f"{report.contribution_rows:,} contribution rows written)"
+    )
+    nothing_s, report = timed(lambda: rollup_releases(sessions, all_ids))
+    print(f"incremental, nothing new: {nothing_s:.2f} s ({report.unchanged:,} unchanged)")
+    with sessions.begin() as session:
+        load_late(session, releases, days // 2)
+    late_s, report = timed(lambda: rollup_releases(sessions, all_ids))
+    days_from = sorted({str(d) for d in report.recomputed_from.values()})
+    print(
+        f"incremental, late snapshots for day {days // 2} in {report.incremental} releases: {late_s:.2f} s "
+        f"(from {days_from}; {report.unchanged:,} unchanged)"
+    )
+    full_s, report = timed(lambda: rollup_releases(sessions, all_ids, full=True))
+    print(
+        f"full recompute, all releases (baseline, same run): {full_s:.2f} s "
+        f"({report.campaign_rows:,} campaign rows, {report.contribution_rows:,} contribution rows written)"
+    )
+    print(f"incremental / full: {incremental_s / full_s:.3f} ({full_s / incremental_s:.1f} times faster)")
+
+
 def pandas_rollup_totals(session: Session, release_ids: list[int]) -> pd.DataFrame:
     """The alternative: pull the releases' raw snapshot rows and do "latest" and the daily gains in pandas."""
     result = session.execute(
@@ -116,6 +206,9 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--repeat", type=int, default=5, help="Runs of the one-release partition.")
     parser.add_argument("--keep", action="store_true", help="Keep the database (its URL is printed).")
+    parser.add_argument(
+        "--incremental-only", action="store_true", help="Skip the compute-only SQL-or-pandas comparison."
+    )
     args = parser.parse_args()
 
     admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
@@ -139,12 +232,20 @@ def main() -> None:
         all_ids = list(range(1, releases + 1))
         all_s, report = timed(lambda: rollup_releases(sessions, all_ids))
         print(
-            f"all releases ({report.releases:,}): {all_s:.2f} s "
+            f"all releases ({report.releases:,}), first roll-up (every day): {all_s:.2f} s "
             f"({report.campaign_rows:,} campaign rows, {report.contribution_rows:,} contribution rows written)"
         )
         one = releases // 2 + 1
-        one_runs = [timed(lambda: rollup_releases(sessions, [one]))[0] for _ in range(args.repeat)]
-        print(f"one release's partition: median {statistics.median(one_runs):.3f} s, max {max(one_runs):.3f} s")
+        one_runs = [timed(lambda: rollup_releases(sessions, [one], full=True))[0] for _ in range(args.repeat)]
+        print(
+            f"one release's partition, every day: median {statistics.median(one_runs):.3f} s, max {max(one_runs):.3f} s"
+        )
+        with bind.connect() as connection:
+            size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        print(f"database size: {size / 1e9:.2f} GB")
+        if args.incremental_only:
+            incremental(sessions, posts, releases, args.days)
+            return
 
         with sessions() as session:
             sql_one_s, sql_one = timed(lambda: compute_rollups(session, [one]))
@@ -157,6 +258,7 @@ def main() -> None:
         print("compute only (no writes), views totals agree:")
         print(f"  one release:  SQL views + pandas assembly {sql_one_s:.3f} s | all-pandas {pandas_one_s:.3f} s")
         print(f"  all releases: SQL views + pandas assembly {sql_all_s:.2f} s | all-pandas {pandas_all_s:.2f} s")
+        incremental(sessions, posts, releases, args.days)
     finally:
         bind.dispose()
         if not args.keep:

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
 from azmth_pipelines.assets.app_tables import content_post, presave_event, release, release_stream_daily, table_schema
 from azmth_pipelines.assets.metrics import social_post_metrics
@@ -87,26 +88,42 @@ _ASSET: dict[str, Any] = dict(
 )
 
 
+class ReleaseRollupConfig(dg.Config):
+    """Run config of release_rollup (Launchpad: `ops: release_rollup: config: full: true`)."""
+
+    full: bool = Field(
+        default=False,
+        description="Recompute every day of the run's releases. Default: each release from the earliest day whose "
+        "inputs changed since its last roll-up (docs/releases.md).",
+    )
+
+
 def _release_rollup(
-    context: dg.AssetExecutionContext, database: DatabaseResource
+    context: dg.AssetExecutionContext, database: DatabaseResource, config: ReleaseRollupConfig
 ) -> tuple[dg.MaterializeResult, dg.MaterializeResult]:
-    """Roll up the run's releases into release_campaign_rollup and release_post_contribution; a backfill of
-    many releases runs once and computes them together."""
+    """Roll up the run's releases into release_campaign_rollup and release_post_contribution, each from the
+    earliest day whose inputs changed (every day with `full`); a backfill of many releases runs once and
+    computes them together."""
     # Imported here: pandas costs ~0.5 s, and every process that loads the code location (each publish run's
     # worker and step server among them) would pay it for an asset only the roll-up runs need.
     from azmth_pipelines.releases.rollup import rollup_releases
 
     keys = context.partition_keys
-    report = rollup_releases(database.sessions(), [int(key) for key in keys])
-    releases = dg.MetadataValue.int(report.releases)
+    report = rollup_releases(database.sessions(), [int(key) for key in keys], full=config.full)
+    counts = {
+        "releases": dg.MetadataValue.int(report.releases),
+        "recomputed_every_day": dg.MetadataValue.int(report.full),
+        "recomputed_from_a_day": dg.MetadataValue.int(report.incremental),
+        "unchanged": dg.MetadataValue.int(report.unchanged),
+    }
     return (
         dg.MaterializeResult(
             asset_key=CAMPAIGN.key,
-            metadata={"dagster/row_count": dg.MetadataValue.int(report.campaign_rows), "releases": releases},
+            metadata={"dagster/row_count": dg.MetadataValue.int(report.campaign_rows), **counts},
         ),
         dg.MaterializeResult(
             asset_key=CONTRIBUTION.key,
-            metadata={"dagster/row_count": dg.MetadataValue.int(report.contribution_rows), "releases": releases},
+            metadata={"dagster/row_count": dg.MetadataValue.int(report.contribution_rows), **counts},
         ),
     )
 

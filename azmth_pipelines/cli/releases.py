@@ -338,19 +338,24 @@ def import_streams_command(
 @release_app.command("rollup")
 def rollup(
     release_ids_: list[int] = typer.Argument(None, metavar="[RELEASE_ID]...", help="Default: every release."),
+    full: bool = typer.Option(
+        False, "--full", help="Recompute every day (default: from the earliest day whose inputs changed)."
+    ),
     as_json: bool = JsonFlag,
 ) -> None:
-    """Write release_campaign_rollup and release_post_contribution now (what the release_rollup asset does)."""
+    """Write release_campaign_rollup and release_post_contribution now (what the release_rollup asset does):
+    each release from the earliest day whose inputs changed since its last roll-up, or every day with --full."""
     with one_line_errors():
         sessions = session_factory()
         with sessions() as session:
             ids = release_ids_ or release_ids(session)
-        report = rollup_releases(sessions, ids)
+        report = rollup_releases(sessions, ids, full=full)
     emit(
-        report.__dict__,
+        report.as_dict(),
         as_json,
         lambda r: (
-            f"{r['releases']} release(s): {r['campaign_rows']} campaign rows, "
-            f"{r['contribution_rows']} contribution rows"
+            f"{r['releases']} release(s): {r['full']} recomputed every day, {r['incremental']} from a day on, "
+            f"{r['unchanged']} unchanged; {r['campaign_rows']} campaign rows, "
+            f"{r['contribution_rows']} contribution rows written"
         ),
     )

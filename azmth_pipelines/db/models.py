@@ -361,6 +361,8 @@ class SocialPostMetrics(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "platform", "captured_at", "source"),
         Index("ix_social_post_metrics_latest", "post_id", "platform", "captured_at"),
+        # The incremental roll-up's read of the snapshots from a day on (release_rollup_mark).
+        Index("ix_social_post_metrics_captured_at", "captured_at"),
         CheckConstraint(
             "coalesce(views, 0) >= 0 AND coalesce(likes, 0) >= 0 AND coalesce(comments, 0) >= 0 "
             "AND coalesce(shares, 0) >= 0 AND coalesce(saves, 0) >= 0",
@@ -543,6 +545,8 @@ class ReleaseStreamDaily(Base):
     __table_args__ = (
         UniqueConstraint("isrc", "day", "store", "country"),
         CheckConstraint("streams >= 0", name="streams_not_negative"),
+        # The incremental roll-up's read of the streams imported since a release's mark (release_rollup_mark).
+        Index("ix_release_stream_daily_imported_at", "imported_at"),
         {
             "comment": "Daily streams of one recording (ISRC) per store and country, from the distributor's "
             "reports. Re-importing a report updates numbers in place (natural key isrc, day, store, country)."
@@ -619,3 +623,36 @@ class ReleasePostContribution(Base):
     presaves: Mapped[int] = mapped_column(BigInteger, comment="Pre-saves through this post's tracked link.")
     clicks: Mapped[int] = mapped_column(BigInteger, comment="Clicks on this post's tracked link.")
     computed_at: Mapped[datetime] = mapped_column(comment="When the roll-up ran.")
+
+
+class ReleaseRollupMark(Base):
+    __tablename__ = "release_rollup_mark"
+    __table_args__ = {
+        "comment": "What each release's last roll-up had seen (high-water marks of its inputs), written with its "
+        "rows: the next roll-up recomputes only from the earliest day whose inputs changed since."
+    }
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("release.id", ondelete="CASCADE"),
+        primary_key=True,
+        comment="release.id: one row per rolled-up release.",
+    )
+    metrics_id: Mapped[int] = mapped_column(
+        BigInteger, comment="The highest social_post_metrics.id when the roll-up ran: rows above it are new to it."
+    )
+    presave_id: Mapped[int] = mapped_column(
+        BigInteger, comment="The highest presave_event.id when the roll-up ran: events above it are new to it."
+    )
+    streams_at: Mapped[datetime | None] = mapped_column(
+        comment="The latest release_stream_daily.imported_at when the roll-up ran; NULL when there were none."
+    )
+    isrc: Mapped[str | None] = mapped_column(
+        String(12),
+        comment="The release's ISRC the roll-up counted streams of: a new ISRC recomputes its streams' days.",
+    )
+    recomputed_from: Mapped[date | None] = mapped_column(
+        Date,
+        comment="The first UTC day the last roll-up that wrote rows recomputed (earlier days were kept); "
+        "NULL: every day.",
+    )
+    marked_at: Mapped[datetime] = mapped_column(comment="When the roll-up ran (UTC).")
