@@ -88,11 +88,11 @@ class MetricsPuller:
 
     async def pull(self, targets: Sequence[Target], credentials: CredentialBook) -> PagePull:
         result = PagePull()
-        credentials.load({(t.artist_id, t.platform) for t in targets})
+        page_credentials = credentials.load({(t.artist_id, t.platform) for t in targets})
         groups: dict[tuple[Platform, int], list[Target]] = defaultdict(list)
         usable: dict[tuple[Platform, int], Credential] = {}
         for target in targets:
-            credential = credentials.get(target.artist_id, target.platform)
+            credential = page_credentials[(target.artist_id, target.platform)]
             if credential is None:
                 result.problems.append(_problem(target, "no_connection", "the artist has no connection"))
             elif credential.unusable:

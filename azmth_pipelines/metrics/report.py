@@ -58,7 +58,9 @@ class PullReport:
             "retries": self.retries,
             "problems": dict(self.problems),
             "problem_samples": self.problem_lines,
-            "x_tiers": {str(k): v for k, v in self.x_tiers.items()},
+            # Connections per tier, not per connection: a night of a million posts has tens of thousands of X
+            # accounts, too many for a run's metadata (each connection's tier is on social_connection).
+            "x_tiers": dict(Counter(self.x_tiers.values())),
             "pull_s": round(self.pull_s, 3),
             "write_s": round(self.write_s, 3),
         }

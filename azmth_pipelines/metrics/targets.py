@@ -2,7 +2,12 @@
 
 A target is one (post, platform) that is live: the post is not soft-deleted and its `per_platform` entry
 says published with a remote id. Pages are keyset by content_post.id, so a sync of 100,000 posts never
-holds more than one page of posts in memory and each page is one indexed range scan.
+holds more than one page of posts in memory and each page is one range scan of the primary key.
+
+The page's query has only conditions on the id, and the posted/not-deleted filter is applied to the rows read:
+with `status = 'posted'` in the query, SQLite (no statistics) reads the page through ix_content_post_recent
+(status, updated_at), i.e. every posted post above the last id, sorted, for each page: 0.1-0.5 s a page at
+1,000,000 posts, the whole sync's event loop stopped meanwhile, quadratic in N.
 """
 
 from collections.abc import Collection, Iterator
@@ -108,7 +113,14 @@ def iter_target_pages(
     last_id = posts.start - 1
     while True:
         query = (
-            _live(select(ContentPost.id, ContentPost.artist_id, ContentPost.per_platform, ContentPost.platform_options))
+            select(
+                ContentPost.id,
+                ContentPost.artist_id,
+                ContentPost.per_platform,
+                ContentPost.platform_options,
+                ContentPost.status,
+                ContentPost.deleted_at,
+            )
             .where(ContentPost.id > last_id, posts.holds(ContentPost.id))
             .order_by(ContentPost.id)
             .limit(page_size)
@@ -123,6 +135,7 @@ def iter_target_pages(
         page = [
             target
             for row in rows
+            if row.status == PostStatus.POSTED and row.deleted_at is None
             for target in live_targets(row.id, row.artist_id, row.per_platform, row.platform_options)
             if platforms is None or target.platform in platforms
         ]

@@ -55,7 +55,7 @@ def test_a_good_night_passes_every_check_and_reports_the_partitions_rows(connect
     assert {"nightly_pull_read_posts", "account_counts_not_negative", "one_snapshot_per_connection_and_day"} <= set(
         checks
     )
-    assert {"every_account_with_live_posts_listed", "azmth_posts_matched", "account_post_counts_only_grow"} <= set(checks)
+    assert {check.check_key.name for check in ACCOUNT_POST_CHECKS} <= set(checks)
     failed = {name: e.metadata for name, e in checks.items() if not e.passed}
     assert failed == {}
     assert checks["nightly_pull_read_posts"].metadata["partition"].value == D.isoformat()
