@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from azmth_pipelines.db.models import ContentPost
 from azmth_pipelines.errors import PlatformFailure
 from azmth_pipelines.integrations.common.metrics import AccountPost, AccountPostsRefused
-from azmth_pipelines.metrics.accounts import AccountReader, connection_pages
+from azmth_pipelines.metrics.accounts import AccountReader, connection_pages, sync_day
 from azmth_pipelines.metrics.clients import open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
 from azmth_pipelines.metrics.pull import problem_kind
@@ -45,15 +45,9 @@ def sync_account_posts(
     settings: PullSettings | None = None,
 ) -> PullReport:
     """The day's rows of every connected account's posts, replacing the partition's earlier ones (targets: accounts)."""
-    settings = settings or PullSettings()
-    cipher = cipher or TokenCipher.from_settings()
-    report = PullReport()
-    with Spool() as spool:
-        asyncio.run(_list_all(partition_date, sessions, cipher, settings, report, spool))
-        started = time.perf_counter()
-        report.rows_written = replace_account_posts_partition(sessions, partition_date, spool)
-        report.write_s = time.perf_counter() - started
-    return report
+    return sync_day(
+        partition_date, _list_all, replace_account_posts_partition, sessions=sessions, cipher=cipher, settings=settings
+    )
 
 
 def published_ids(session: Session, artist_ids: Iterable[int]) -> PublishedIds:

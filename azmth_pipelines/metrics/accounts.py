@@ -7,7 +7,7 @@ its `list_posts` (metrics/account_posts.py).
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
@@ -69,6 +69,35 @@ class AccountReader:
         return integration(credential.platform).metrics.list_posts(self._call, client, credential)
 
 
+# A day's pull into the spool: (partition_date, sessions, cipher, settings, report, spool).
+DayPull = Callable[
+    [date, sessionmaker[Session], TokenCipher, PullSettings, PullReport, Spool], Coroutine[Any, Any, None]
+]
+# The day's rows becoming the spool's: (sessions, partition_date, spool) -> rows written.
+DayReplace = Callable[[sessionmaker[Session], date, Spool], int]
+
+
+def sync_day(
+    partition_date: date,
+    pull: DayPull,
+    replace: DayReplace,
+    *,
+    sessions: sessionmaker[Session],
+    cipher: TokenCipher | None = None,
+    settings: PullSettings | None = None,
+) -> PullReport:
+    """Pull a daily table's day into a spool, then replace the partition's rows with it (the account tables)."""
+    settings = settings or PullSettings()
+    cipher = cipher or TokenCipher.from_settings()
+    report = PullReport()
+    with Spool() as spool:
+        asyncio.run(pull(partition_date, sessions, cipher, settings, report, spool))
+        started = time.perf_counter()
+        report.rows_written = replace(sessions, partition_date, spool)
+        report.write_s = time.perf_counter() - started
+    return report
+
+
 def sync_account_snapshots(
     partition_date: date,
     *,
@@ -77,15 +106,9 @@ def sync_account_snapshots(
     settings: PullSettings | None = None,
 ) -> PullReport:
     """One snapshot per connection for the day, replacing the partition's earlier ones."""
-    settings = settings or PullSettings()
-    cipher = cipher or TokenCipher.from_settings()
-    report = PullReport()
-    with Spool() as spool:
-        asyncio.run(_read_all(partition_date, sessions, cipher, settings, report, spool))
-        started = time.perf_counter()
-        report.rows_written = replace_account_partition(sessions, partition_date, spool)
-        report.write_s = time.perf_counter() - started
-    return report
+    return sync_day(
+        partition_date, _read_all, replace_account_partition, sessions=sessions, cipher=cipher, settings=settings
+    )
 
 
 async def _read_all(
