@@ -70,6 +70,7 @@ def publish_schedule(
 def all_schedules() -> list[Any]:
     from azmth_pipelines.assets.connections import refresh_connections_schedule
     from azmth_pipelines.assets.metrics import metrics_freshness_schedule, metrics_nightly_schedule
+    from azmth_pipelines.assets.releases import release_rollup_weekly_full_schedule
     from azmth_pipelines.ops.lifecycle import purge_schedule
 
     return [
@@ -78,4 +79,5 @@ def all_schedules() -> list[Any]:
         metrics_freshness_schedule,
         refresh_connections_schedule,
         purge_schedule,
+        release_rollup_weekly_full_schedule,
     ]

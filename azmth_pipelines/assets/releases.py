@@ -1,10 +1,11 @@
 """Release roll-ups in Dagster: the `release_rollup` multi-asset, partitioned by release id, writing two tables
 (assets `release_rollup`, the release_campaign_rollup table, and `release_post_contribution`), its job and the
-sensor that adds a partition for every new release and asks for roll-ups when their inputs change. Thin wiring
-over azmth_pipelines.releases.
+sensor that adds a partition for every new release and asks for roll-ups when their inputs change, and a weekly
+full recompute. Thin wiring over azmth_pipelines.releases.
 
 definitions.py and sensors.py wire these objects in: assets `release_rollup` and `release_post_contribution`
-(one multi-asset), job `release_rollup_job`, sensor `release_rollup_sensor`.
+(one multi-asset), job `release_rollup_job`, sensor `release_rollup_sensor`, schedule
+`release_rollup_weekly_full_schedule`.
 """
 
 import warnings
@@ -187,4 +188,31 @@ def release_rollup_sensor(context: dg.SensorEvaluationContext, database: Databas
         run_requests=_run_requests(stale_keys, ordered, cursor.token) if stale_keys else [],
         dynamic_partitions_requests=requests,
         cursor=cursor.to_json(),
+    )
+
+
+FULL_ROLLUP_RUN_CONFIG = {"ops": {"release_rollup": {"config": {"full": True}}}}
+
+
+@dg.schedule(
+    cron_schedule="0 5 * * 0",
+    job=release_rollup_job,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    tags=OWNER_TAGS,
+    description="Sundays at 05:00 UTC: recompute every release's roll-up, every day of it, in one run. The sensor's "
+    "roll-ups start from the earliest changed day their marks show; this catches what marks can't: a snapshot "
+    "committed after a roll-up that had already seen higher ids (parallel nightly steps), deleted snapshot or "
+    "stream rows.",
+)
+def release_rollup_weekly_full_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    keys = list(context.instance.get_dynamic_partitions(release_partitions.name or "release"))
+    if not keys:
+        return dg.SkipReason("no release has a roll-up partition yet")
+    week = context.scheduled_execution_time.strftime("%G-W%V")
+    # Dynamic partitions keep the order they were added in: the first to the last covers them all.
+    return dg.RunRequest(
+        run_key=f"releases-full-{week}",
+        run_config=FULL_ROLLUP_RUN_CONFIG,
+        tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
     )

@@ -1,16 +1,17 @@
 """The release_rollup sensor adds a partition per release and asks for roll-ups when a release's inputs
 change; the asset then writes the tables, one partition or a batch of them in one run."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from azmth_pipelines.assets import releases as release_assets
-from azmth_pipelines.assets.releases import release_rollup, release_rollup_sensor
+from azmth_pipelines.assets.releases import release_rollup, release_rollup_sensor, release_rollup_weekly_full_schedule
 from azmth_pipelines.db.engine import session_scope
-from azmth_pipelines.db.models import ReleaseCampaignRollup
+from azmth_pipelines.db.models import ReleaseCampaignRollup, SocialPostMetrics
 from azmth_pipelines.domain.lifecycle import delete_posts
 from azmth_pipelines.domain.releases import tag_posts
 from azmth_pipelines.releases.presaves import record_presave
@@ -24,8 +25,8 @@ class Ticks:
     """Sensor evaluations against one test instance, carrying the cursor and applying partition requests
     as the daemon would."""
 
-    def __init__(self, database_url: str) -> None:
-        self.instance = dg.DagsterInstance.ephemeral()
+    def __init__(self, database_url: str, instance: dg.DagsterInstance) -> None:
+        self.instance = instance
         self.database_url = database_url
         self.cursor: str | None = None
 
@@ -63,8 +64,21 @@ class Ticks:
 
 
 @pytest.fixture
-def ticks(database_url: str) -> Ticks:
-    return Ticks(database_url)
+def ticks(database_url: str) -> Iterator[Ticks]:
+    # A test instance with a reference on disk, which schedule contexts need (an ephemeral one has none).
+    with dg.instance_for_test() as instance:
+        yield Ticks(database_url, instance)
+
+
+def total_views(release_id: int) -> int | None:
+    with session_scope() as session:
+        return session.scalar(
+            select(ReleaseCampaignRollup.views).where(
+                ReleaseCampaignRollup.release_id == release_id,
+                ReleaseCampaignRollup.day.is_(None),
+                ReleaseCampaignRollup.platform == "all",
+            )
+        )
 
 
 def rollup_rows(release_id: int) -> int:
@@ -146,3 +160,44 @@ def test_many_stale_releases_are_rolled_up_in_one_run_over_a_partition_range(
     assert sorted(m.partition or "" for m in materializations) == sorted(str(r) for r in releases)
     assert materializations[0].metadata["releases"].value == 4
     assert all(rollup_rows(r) > 0 for r in releases)
+
+
+def test_the_weekly_full_run_recomputes_every_release_from_what_the_marks_cannot_see(
+    studio: ReleaseStudio, ticks: Ticks
+) -> None:
+    nd, ag = studio.release("Night Drive"), studio.release("Afterglow")
+    p1, p2 = studio.post(nd, [Platform.X]), studio.post(ag, [Platform.X])
+    studio.snapshot(p1, Platform.X, at(2), views=10)
+    studio.snapshot(p1, Platform.X, at(3), views=30)
+    studio.snapshot(p2, Platform.X, at(2), views=7)
+    ticks.tick()
+    assert ticks.materialize(tags=_range(nd, ag)).success
+    assert total_views(nd) == 30
+    # A snapshot row deleted by hand: no id above the marks, so the sensor's roll-up sees no change.
+    with session_scope() as session:
+        session.execute(delete(SocialPostMetrics).where(SocialPostMetrics.post_id == p1, SocialPostMetrics.views == 30))
+    assert ticks.requested() == []
+    assert ticks.materialize(tags=_range(nd, ag)).success
+    assert total_views(nd) == 30  # stale
+
+    context = dg.build_schedule_context(
+        instance=ticks.instance, scheduled_execution_time=at(6).replace(hour=5, minute=0)
+    )
+    request = release_rollup_weekly_full_schedule(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key_range == dg.PartitionKeyRange(str(nd), str(ag))
+    result = ticks.materialize(tags=request.tags, run_config=request.run_config)
+
+    assert result.success
+    assert total_views(nd) == 10 and total_views(ag) == 7
+    [materialization, *_] = result.asset_materializations_for_node("release_rollup")
+    assert materialization.metadata["recomputed_every_day"].value == 2
+
+
+def test_the_weekly_full_run_skips_before_any_release_exists(ticks: Ticks) -> None:
+    context = dg.build_schedule_context(instance=ticks.instance)
+    assert isinstance(release_rollup_weekly_full_schedule(context), dg.SkipReason)
+
+
+def _range(first: int, last: int) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
