@@ -236,8 +236,10 @@ def account_metrics_snapshot(
         "dagster/column_schema": table_schema("account_post_metrics"),
         "dagster/table_name": "account_post_metrics",
     },
-    # The accounts and their tokens; the posts AZMTH published, to tell its posts from the artist's own.
-    deps=[social_connection, content_post],
+    # The accounts and their tokens; the posts AZMTH published, to tell its posts from the artist's own; the day's
+    # social_post_metrics, whose counts of AZMTH's posts the listing takes instead of reading them again (so in
+    # the nightly job this step runs after the pull).
+    deps=[social_connection, content_post, social_post_metrics],
     owners=OWNERS,
     freshness_policy=NIGHTLY_FRESHNESS,
 )

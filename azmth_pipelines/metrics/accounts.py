@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from azmth_pipelines.db.models import SocialConnection
 from azmth_pipelines.integrations.common.errors import PlatformError
-from azmth_pipelines.integrations.common.metrics import AccountPostPages
+from azmth_pipelines.integrations.common.metrics import AccountPostPages, KnownCounts
 from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.metrics.clients import MetricsClients, open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
@@ -63,10 +63,10 @@ class AccountReader:
         client = self.clients[credential.platform]
         return await integration(credential.platform).metrics.read_account(self._call, client, credential)
 
-    def list_posts(self, credential: Credential) -> AccountPostPages:
-        """Every post of the account, a page at a time, with its counts."""
+    def list_posts(self, credential: Credential, known: KnownCounts) -> AccountPostPages:
+        """Every post of the account, a page at a time, with its counts (`known`: those read tonight already)."""
         client = self.clients[credential.platform]
-        return integration(credential.platform).metrics.list_posts(self._call, client, credential)
+        return integration(credential.platform).metrics.list_posts(self._call, client, credential, known)
 
 
 # A day's pull into the spool: (partition_date, sessions, cipher, settings, report, spool).

@@ -242,3 +242,38 @@ def test_a_rate_limited_or_failing_page_is_retried_and_nothing_is_lost(connected
     listed = rows(connected)
     assert sum(r.platform == Platform.TIKTOK for r in listed) == 45
     assert sum(r.platform == Platform.X for r in listed) == 130
+
+
+def test_azmths_instagram_and_threads_posts_read_tonight_are_taken_from_the_nightly_pull_not_read_again(
+    connected: MetricsStudio,
+) -> None:
+    post_id = connected.publish(Platform.INSTAGRAM, Platform.THREADS)
+    post_outside_azmth(connected, Platform.INSTAGRAM, 3)
+    post_outside_azmth(connected, Platform.THREADS, 2)
+    # The day before has no nightly rows: every post's insights are read.
+    before = sync_account_posts(DAY - timedelta(days=1), sessions=connected.sessions, settings=FAST)
+    sync_nightly(DAY, sessions=connected.sessions, settings=FAST)
+    connected.sandbox.advance_clock(3000)  # a second read would see other numbers
+
+    tonight = sync_account_posts(DAY, sessions=connected.sessions, settings=FAST)
+
+    assert before.problem_count == tonight.problem_count == 0
+    assert before.api_calls - tonight.api_calls == 2  # one insights call each on Instagram and Threads
+    with connected.sessions() as session:
+        nightly = {
+            Platform(row.platform): (tuple(getattr(row, c) for c in COUNTS), row.raw)
+            for row in session.scalars(
+                select(SocialPostMetrics).where(
+                    SocialPostMetrics.post_id == post_id, SocialPostMetrics.partition_date == DAY
+                )
+            )
+        }
+    ours = {Platform(r.platform): r for r in rows(connected) if r.post_id == post_id}
+    assert set(ours) == set(nightly) == {Platform.INSTAGRAM, Platform.THREADS}
+    for platform, row in ours.items():
+        counts, raw = nightly[platform]
+        assert tuple(getattr(row, c) for c in COUNTS) == counts
+        assert row.raw == {"type": row.raw["type"], **raw}
+    earlier = {r.remote_post_id: r.views for r in rows(connected, DAY - timedelta(days=1)) if r.post_id is None}
+    later = {r.remote_post_id: r.views for r in rows(connected) if r.post_id is None}
+    assert sum(v or 0 for v in later.values()) > sum(v or 0 for v in earlier.values())  # the others read again

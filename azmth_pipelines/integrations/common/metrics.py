@@ -4,7 +4,8 @@ A post reader gets a batch of targets (the API's multi-id read size, or 1 where 
 a time) and reports each target's counts or problem through `PostReading`, each platform's numbers mapped to
 `PostCounts` in its own metrics.py (docs/metrics.md). An account reader returns the snapshot's columns
 (followers, following, post_count, total_likes, raw). An account post lister yields every post the account has on
-the platform, a page at a time, each with its counts (account_post_metrics).
+the platform, a page at a time, each with its counts (account_post_metrics), taking those already read tonight
+where it would otherwise read a post's insights with a call of its own.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ class AccountPost:
 # Pages of the account's posts, newest first; a page is all a lister holds.
 AccountPostPages = AsyncIterator[list[AccountPost]]
 
+# The counts already read tonight for one of the account's posts (platform's id), or None: a lister that reads each
+# post's insights with a call of its own uses them instead of reading the same numbers twice in a night.
+KnownCounts = Callable[[str], PostCounts | None]
+
 
 class AccountPostsRefused(PlatformFailure):
     """The account's access level does not include listing its posts (X's free tier): the account has no rows that
@@ -130,4 +135,4 @@ class MetricsReaders:
     batch: int  # targets per post read
     read_posts: Callable[[PostReading, Any, Credential, Sequence[Target]], Awaitable[None]]
     read_account: Callable[[Call, Any, Credential], Awaitable[dict[str, Any]]]
-    list_posts: Callable[[Call, Any, Credential], AccountPostPages]
+    list_posts: Callable[[Call, Any, Credential, KnownCounts], AccountPostPages]

@@ -13,6 +13,7 @@ from azmth_pipelines.integrations.common.metrics import (
     AccountPost,
     AccountPostPages,
     Call,
+    KnownCounts,
     MetricsReaders,
     PostCounts,
     PostReading,
@@ -85,7 +86,9 @@ async def read_account(call: Call, client: InstagramClient, credential: Credenti
 _KINDS = {"IMAGE": AccountPostKind.IMAGE, "VIDEO": AccountPostKind.VIDEO, "CAROUSEL_ALBUM": AccountPostKind.CAROUSEL}
 
 
-async def _with_insights(call: Call, client: InstagramClient, token: str, media: MediaInfo) -> AccountPost:
+async def _with_insights(
+    call: Call, client: InstagramClient, token: str, media: MediaInfo, known: KnownCounts
+) -> AccountPost:
     post = AccountPost(
         remote_id=media.id,
         posted_at=remote_time(media.timestamp),
@@ -93,6 +96,8 @@ async def _with_insights(call: Call, client: InstagramClient, token: str, media:
         kind=_KINDS.get(media.media_type or "", AccountPostKind.OTHER),
         native_type=media.media_product_type or media.media_type,
     )
+    if (counts := known(media.id)) is not None:
+        return replace(post, counts=counts)
     product = media.media_product_type or MediaProductType.FEED
     try:
         return replace(post, counts=post_counts(await _insights(call, client, token, media.id, product)))
@@ -102,14 +107,17 @@ async def _with_insights(call: Call, client: InstagramClient, token: str, media:
         return replace(post, problem=str(error))
 
 
-async def list_posts(call: Call, client: InstagramClient, credential: Credential) -> AccountPostPages:
+async def list_posts(
+    call: Call, client: InstagramClient, credential: Credential, known: KnownCounts
+) -> AccountPostPages:
     """Every media of the IG user (the media edge; stories are not listed), each with its lifetime insights: the
-    edge has no views, shares or saves, so each media's insights are read as social_post_metrics reads them."""
+    edge has no views, shares or saves, so each media's insights are read as social_post_metrics reads them, or
+    taken from `known` where that read was made tonight."""
     token = credential.token or ""
     after: str | None = None
     while True:
         media, after = await call(partial(client.media_page, token, credential.external_account_id, after=after))
-        yield list(await asyncio.gather(*(_with_insights(call, client, token, item) for item in media)))
+        yield list(await asyncio.gather(*(_with_insights(call, client, token, item, known) for item in media)))
         if after is None:
             return
 

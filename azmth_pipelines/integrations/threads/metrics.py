@@ -12,6 +12,7 @@ from azmth_pipelines.integrations.common.metrics import (
     AccountPost,
     AccountPostPages,
     Call,
+    KnownCounts,
     MetricsReaders,
     PostCounts,
     PostReading,
@@ -72,7 +73,9 @@ _KINDS = {
 _REPOST = "REPOST_FACADE"
 
 
-async def _with_insights(call: Call, client: ThreadsClient, token: str, thread: ThreadsPost) -> AccountPost:
+async def _with_insights(
+    call: Call, client: ThreadsClient, token: str, thread: ThreadsPost, known: KnownCounts
+) -> AccountPost:
     post = AccountPost(
         remote_id=thread.id,
         posted_at=remote_time(thread.timestamp),
@@ -80,21 +83,23 @@ async def _with_insights(call: Call, client: ThreadsClient, token: str, thread: 
         kind=_KINDS.get(thread.media_type or "", AccountPostKind.OTHER),
         native_type=thread.media_type,
     )
+    if (counts := known(thread.id)) is not None:
+        return replace(post, counts=counts)
     try:
         return replace(post, counts=post_counts(await call(lambda: client.media_insights(token, thread.id))))
     except PlatformError as error:
         return replace(post, problem=str(error))
 
 
-async def list_posts(call: Call, client: ThreadsClient, credential: Credential) -> AccountPostPages:
+async def list_posts(call: Call, client: ThreadsClient, credential: Credential, known: KnownCounts) -> AccountPostPages:
     """Every post of the account (the threads edge, reposts of others left out), each with its media insights:
-    the edge lists no counts."""
+    the edge lists no counts. Insights read tonight already come from `known`."""
     token = credential.token or ""
     after: str | None = None
     while True:
         threads, after = await call(partial(client.post_page, token, credential.external_account_id, after=after))
         own = [thread for thread in threads if thread.media_type != _REPOST]
-        yield list(await asyncio.gather(*(_with_insights(call, client, token, thread) for thread in own)))
+        yield list(await asyncio.gather(*(_with_insights(call, client, token, thread, known) for thread in own)))
         if after is None:
             return
 

@@ -12,6 +12,7 @@ from azmth_pipelines.integrations.common.metrics import (
     AccountPost,
     AccountPostPages,
     Call,
+    KnownCounts,
     MetricsReaders,
     PostCounts,
     PostReading,
@@ -96,9 +97,10 @@ def _account_post(video: Video) -> AccountPost:
     )
 
 
-async def list_posts(call: Call, client: TikTokClient, credential: Credential) -> AccountPostPages:
+async def list_posts(call: Call, client: TikTokClient, credential: Credential, known: KnownCounts) -> AccountPostPages:
     """Every video of the account through video/list (needs video.list), following its cursor: a page may hold
-    fewer than max_count videos while has_more is still true (video-list doc)."""
+    fewer than max_count videos while has_more is still true (video-list doc). Each video carries its
+    counts, so `known` is not needed."""
     token = credential.token or ""
     cursor: int | None = None
     while True:

@@ -17,6 +17,7 @@ from azmth_pipelines.integrations.common.metrics import (
     AccountPostPages,
     AccountPostsRefused,
     Call,
+    KnownCounts,
     MetricsReaders,
     PostCounts,
     PostReading,
@@ -117,9 +118,10 @@ def _account_post(tweet: Tweet, media_types: Mapping[str, str]) -> AccountPost:
     )
 
 
-async def list_posts(call: Call, client: XClient, credential: Credential) -> AccountPostPages:
+async def list_posts(call: Call, client: XClient, credential: Credential, known: KnownCounts) -> AccountPostPages:
     """The account's own posts through its timeline (the latest 3,200, retweets left out), with public metrics;
-    AccountPostsRefused where the access level does not include reading posts."""
+    AccountPostsRefused where the access level does not include reading posts. The listing carries
+    the counts, so `known` is not needed."""
     token = credential.token or ""
     next_token: str | None = None
     while True:
