@@ -6,8 +6,9 @@ partition; plus the all-pandas alternative for the "SQL or pandas" question (doc
 
 Builds a throwaway database (dropped afterwards unless --keep), migrates it and generates the rows inside
 PostgreSQL with generate_series: posts on 2 platforms each, one nightly snapshot per post and platform per
-day for --days days, 50 posts per release, 90 % of posts tagged, 2 % soft-deleted, 200 pre-save events
-and 4 stores x 3 countries of daily streams per release.
+day for --days days (written night by night, so a night's rows lie together as the nightly job leaves them),
+50 posts per release, 90 % of posts tagged, 2 % soft-deleted, 200 pre-save events and 4 stores x 3 countries
+of daily streams per release.
 
 Then the incremental roll-up (docs/releases.md): after the first roll-up of every release, one more night
 (a snapshot per post and platform, 2 pre-saves and a day of streams per release) and the roll-up of every
@@ -61,17 +62,6 @@ def load(session: Session, rows: int, days: int, posts_per_release: int) -> tupl
                    CASE WHEN (p / {releases}) % 10 = 0 THEN NULL ELSE (p % {releases}) + 1 END, now(), now(),
                    CASE WHEN p % 50 = 7 THEN now() END
             FROM generate_series(1, {posts}) p""",
-        f"""INSERT INTO social_post_metrics (post_id, platform, remote_post_id, captured_at, source,
-                                             partition_date, views, likes, comments, shares, saves, raw)
-            SELECT p, pl.name, p || '-' || pl.name,
-                   '2026-09-01 03:00+00'::timestamptz + d * interval '1 day', 'nightly',
-                   DATE '2026-08-31' + d,
-                   (p % 97 + 1) * (d + 1) * 10, (p % 97 + 1) * (d + 1), (p % 13) * (d + 1) / 3,
-                   (p % 7) * (d + 1) / 2, CASE WHEN pl.name = 'tiktok' THEN NULL ELSE (p % 5) * d END, '{{}}'
-            FROM generate_series(1, {posts}) p
-            CROSS JOIN LATERAL (VALUES (('{{{",".join(PLATFORMS)}}}'::text[])[p % 4 + 1]),
-                                       (('{{{",".join(PLATFORMS)}}}'::text[])[(p + 1) % 4 + 1])) pl(name)
-            CROSS JOIN generate_series(0, {days - 1}) d""",
         f"""INSERT INTO presave_event (release_id, post_id, platform, occurred_at, kind, src, event_key, created_at)
             SELECT r, CASE WHEN e % 4 = 0 THEN NULL ELSE r END,
                    CASE WHEN e % 4 = 0 THEN NULL ELSE ('{{{",".join(PLATFORMS)}}}'::text[])[r % 4 + 1] END,
@@ -87,6 +77,8 @@ def load(session: Session, rows: int, days: int, posts_per_release: int) -> tupl
     ]
     for statement in statements:
         session.execute(text(statement))
+    for day in range(days):
+        load_snapshots(session, posts, day)
     # Posts on release r: the ids with p % releases = r - 1, so a release's posts are spread over the table.
     session.execute(
         text("SELECT setval(pg_get_serial_sequence('content_post', 'id'), (SELECT max(id) FROM content_post))")
@@ -94,9 +86,11 @@ def load(session: Session, rows: int, days: int, posts_per_release: int) -> tupl
     return posts, releases
 
 
-def load_night(session: Session, posts: int, releases: int, day: int) -> None:
-    """One more nightly pull (the snapshots of night `day`, as load writes them), 2 pre-saves per release on that
-    day and that day's streams, as they would arrive after the first roll-up."""
+def load_snapshots(session: Session, posts: int, day: int) -> None:
+    """Night `day`'s snapshot of every post and platform, in one statement as the nightly job appends them: a
+    night's rows lie together in the table, as they do in production (rows generated post by post put each
+    post's days together instead, and a read of one day then touches every page of the table: at 100M rows,
+    more than the page cache holds)."""
     session.execute(
         text(
             f"""INSERT INTO social_post_metrics (post_id, platform, remote_post_id, captured_at, source,
@@ -110,6 +104,12 @@ def load_night(session: Session, posts: int, releases: int, day: int) -> None:
                                        (('{{{",".join(PLATFORMS)}}}'::text[])[(p + 1) % 4 + 1])) pl(name)"""
         )
     )
+
+
+def load_night(session: Session, posts: int, releases: int, day: int) -> None:
+    """One more nightly pull (the snapshots of night `day`, as load writes them), 2 pre-saves per release on that
+    day and that day's streams, as they would arrive after the first roll-up."""
+    load_snapshots(session, posts, day)
     session.execute(
         text(
             f"""INSERT INTO presave_event (release_id, post_id, platform, occurred_at, kind, src, event_key, created_at)
