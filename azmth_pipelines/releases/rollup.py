@@ -216,7 +216,7 @@ def _read(connection: Connection, statement: Any, params: dict[str, Any]) -> pd.
 
 
 def _read_on_snapshot(
-    bind: Engine, snapshot: str, statement: Any, params: dict[str, Any], hash_joins: bool
+    bind: Engine, snapshot: str, statement: Any, params: dict[str, Any], settings: Mapping[str, str]
 ) -> pd.DataFrame:
     with bind.connect() as connection:
         # An imported snapshot needs REPEATABLE READ (READ COMMITTED would take a new one per statement), and
@@ -225,37 +225,50 @@ def _read_on_snapshot(
         with connection.begin():
             connection.exec_driver_sql("SET TRANSACTION SNAPSHOT %s", (snapshot,))
             _tune(connection)
-            return _read_hashing(connection, statement, params, hash_joins)
+            return _read_with(connection, statement, params, settings)
 
 
-def _read_hashing(connection: Connection, statement: Any, params: dict[str, Any], hash_joins: bool) -> pd.DataFrame:
-    """`hash_joins` (PostgreSQL): no nested loop where another join will do, for this statement only. The
-    incremental query's days are newer than the table's statistics until the next ANALYZE (autovacuum runs
-    it after a tenth of the table changed: every few weeks of nights), so the planner guesses one row where
-    there are 100,000 and nested-loops two of them: 374 s instead of 1 s, measured at 10M rows."""
-    if not hash_joins or connection.dialect.name != "postgresql":
+# PostgreSQL settings for one statement of the incremental roll-up: no nested loop where another join will
+# do. Its days are newer than the table's statistics until the next ANALYZE (autovacuum runs it after a
+# tenth of the table changed: every few weeks of nights), so the planner guesses one row where there are
+# 100,000 and nested-loops two of them: 374 s instead of 1 s, measured at 10M rows.
+_INCREMENTAL_SETTINGS = {"enable_nestloop": "off"}
+# And of the full one: its group by release, day and platform (plus a group per post for the latest row)
+# gets a hash table of up to six times work_mem, 1.5 GB. The groups hold about 400 bytes each, 1 GB for the
+# 100M-row bench's half on each connection, and the planner, guessing a million groups where there are 2.5,
+# chose to sort all 50M windowed rows by group instead (197 s instead of 155 s for the query at 100M rows).
+_FULL_SETTINGS = {"hash_mem_multiplier": "6"}
+
+
+def _read_with(
+    connection: Connection, statement: Any, params: dict[str, Any], settings: Mapping[str, str]
+) -> pd.DataFrame:
+    """The statement with `settings` (PostgreSQL), for this statement only."""
+    if not settings or connection.dialect.name != "postgresql":
         return _read(connection, statement, params)
-    connection.execute(text("SET LOCAL enable_nestloop = off"))
+    for name, value in settings.items():
+        connection.exec_driver_sql(f"SET LOCAL {name} = {value}")
     try:
         return _read(connection, statement, params)
     finally:
-        connection.execute(text("SET LOCAL enable_nestloop = on"))
+        for name in settings:
+            connection.exec_driver_sql(f"SET LOCAL {name} TO DEFAULT")
 
 
 def _read_chunks(
-    session: Session, statement: Any, chunks: list[dict[str, Any]], *, hash_joins: bool = False
+    session: Session, statement: Any, chunks: list[dict[str, Any]], *, settings: Mapping[str, str]
 ) -> list[pd.DataFrame]:
     """The statement once per chunk, at the same time: the first in the session, each other one on a
     connection of its own that imports the session's snapshot (pg_export_snapshot), so every chunk reads
     exactly the rows the session sees. Only for a transaction that has written nothing the chunks need:
     other connections never see a transaction's own uncommitted rows."""
     if len(chunks) == 1:
-        return [_read_hashing(session.connection(), statement, chunks[0], hash_joins)]
+        return [_read_with(session.connection(), statement, chunks[0], settings)]
     snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
     bind = session.get_bind().engine
     with ThreadPoolExecutor(len(chunks) - 1) as pool:
-        others = [pool.submit(_read_on_snapshot, bind, snapshot, statement, chunk, hash_joins) for chunk in chunks[1:]]
-        first = _read_hashing(session.connection(), statement, chunks[0], hash_joins)
+        others = [pool.submit(_read_on_snapshot, bind, snapshot, statement, chunk, settings) for chunk in chunks[1:]]
+        first = _read_with(session.connection(), statement, chunks[0], settings)
         return [first, *(other.result() for other in others)]
 
 
@@ -387,13 +400,17 @@ def _snapshot_rows(
         # times (measured on 784,000 day rows: 0.57 s instead of 0.77 s for the window step).
         previous = f"lag(ARRAY[{', '.join(COUNTS)}]) OVER w AS previous"
         gains = ", ".join(
-            f"CAST(sum({c} - coalesce(previous[{i}], 0)) AS BIGINT) AS {c}_gain" for i, c in enumerate(COUNTS, 1)
+            f"CAST(sum(CAST({c} - coalesce(previous[{i}], 0) AS FLOAT8)) AS BIGINT) AS {c}_gain"
+            for i, c in enumerate(COUNTS, 1)
         )
     else:
         previous = ", ".join(f"lag({c}) OVER w AS previous_{c}" for c in COUNTS)
         gains = ", ".join(f"CAST(sum({c} - coalesce(previous_{c}, 0)) AS BIGINT) AS {c}_gain" for c in COUNTS)
     # CAST: PostgreSQL's sum of bigints is numeric, which arrives as Decimal objects that pandas adds up one
     # by one (pandas assembly of the 10M-row batch: 2.2 s instead of 0.8 s); sums of counts fit a bigint.
+    # PostgreSQL sums them as FLOAT8, which adds integers exactly up to 2^53: a bigint sum keeps a 128-bit
+    # accumulator per group, and the groups took twice the memory (the full query's hash table at 10M rows:
+    # 225 MB instead of 110 MB), which at 100M rows made the planner sort instead of hash (_FULL_SETTINGS).
     latest = ", ".join(f"max({c}) FILTER (WHERE is_latest) AS {c}" for c in ["remote_post_id", "captured_at", *COUNTS])
 
     def windowed(day_rows: str) -> str:
@@ -431,7 +448,8 @@ def _snapshot_rows(
     statement = text(sql).bindparams(*binds).columns(**types)
     split = connections if dialect == "postgresql" and scope.column == "release_id" else 1
     chunks = [{**chunk, "release_ids": list(release_ids)} for chunk in scope.chunks(split)]
-    frame = pd.concat(_read_chunks(session, statement, chunks, hash_joins=from_day is not None), ignore_index=True)
+    settings = _FULL_SETTINGS if from_day is None else _INCREMENTAL_SETTINGS
+    frame = pd.concat(_read_chunks(session, statement, chunks, settings=settings), ignore_index=True)
     return frame.assign(earlier=frame["earlier"].astype(bool) if from_day is not None else False)
 
 
@@ -875,14 +893,17 @@ def _csv_column(values: pd.Series) -> list[str]:
 
 
 class _CsvSlices:
-    """The frame as CSV for COPY, read a slice of rows at a time: the server inserts one slice (indexes,
-    foreign-key checks) while the next is sent, instead of waiting for the whole text first."""
+    """The frame as CSV for COPY, formatted and read a slice of rows at a time: the server inserts one slice
+    (indexes, foreign-key checks) while the next is formatted and sent, instead of waiting for the whole text
+    first (formatting is a third of the copy of the 300,000 campaign rows of the 10M-row bench)."""
 
     def __init__(self, frame: pd.DataFrame, rows: int) -> None:
-        lines = [",".join(fields) for fields in zip(*(_csv_column(frame[c]) for c in frame.columns), strict=True)]
-        self._slices = (
-            "".join(f"{line}\n" for line in lines[start : start + rows]) for start in range(0, len(lines), rows)
-        )
+        self._slices = (self._csv(frame.iloc[start : start + rows]) for start in range(0, len(frame), rows))
+
+    @staticmethod
+    def _csv(frame: pd.DataFrame) -> str:
+        fields = zip(*(_csv_column(frame[c]) for c in frame.columns), strict=True)
+        return "".join(f"{','.join(line)}\n" for line in fields)
 
     def read(self, size: int = -1) -> str:
         # A whole slice whatever the size asked: psycopg2's copy_expert sends what read returns; "" ends it.
