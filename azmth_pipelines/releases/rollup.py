@@ -235,8 +235,9 @@ def _read_on_snapshot(
 _INCREMENTAL_SETTINGS = {"enable_nestloop": "off"}
 # And of the full one: its group by release, day and platform (plus a group per post for the latest row)
 # gets a hash table of up to six times work_mem, 1.5 GB. The groups hold about 400 bytes each, 1 GB for the
-# 100M-row bench's half on each connection, and the planner, guessing a million groups where there are 2.5,
-# chose to sort all 50M windowed rows by group instead (197 s instead of 155 s for the query at 100M rows).
+# 100M-row bench's half on each connection, and the planner, guessing one million groups where there are
+# 2.5 million, chose to sort all 50M windowed rows by group instead (197 s instead of 155 s for the query
+# at 100M rows).
 _FULL_SETTINGS = {"hash_mem_multiplier": "6"}
 
 
