@@ -287,7 +287,7 @@ def ceiling_child(base_url: str, sample_file: Path, calls: int, concurrency: int
     cpu_before = _process_cpu_s(os.getpid())
     calls_per_s, calls_made = asyncio.run(bare_httpx_ceiling(base_url, sample, calls, concurrency))
     cpu_s = _process_cpu_s(os.getpid()) - cpu_before
-    print(json.dumps({"calls_per_s": calls_per_s, "cpu_ms_per_call": 1000 * cpu_s / calls_made}))
+    print(json.dumps({"calls_per_s": calls_per_s, "calls": calls_made, "cpu_ms_per_call": 1000 * cpu_s / calls_made}))
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -412,10 +412,22 @@ def run_size(posts: int, args: argparse.Namespace) -> dict:
                 "--concurrency",
                 str(args.concurrency),
             ]
-            rounds = [_children([ceiling_command] * len(ranges)) for _ in range(args.ceiling_rounds)]
-            ceiling = max(sum(r["calls_per_s"] for r in round_) for round_ in rounds)
-            # CPU per call is steadier than calls/s on a VM whose speed drifts between runs.
-            bare_cpu_ms = min(sum(r["cpu_ms_per_call"] for r in round_) / len(round_) for round_ in rounds)
+            rounds = []  # (calls/s, client CPU ms a call, sandbox CPU ms a call) of each round
+            for _ in range(args.ceiling_rounds):
+                sandbox_before = _process_cpu_s(process.pid)
+                children = _children([ceiling_command] * len(ranges))
+                round_calls = sum(c["calls"] for c in children)
+                rounds.append(
+                    (
+                        sum(c["calls_per_s"] for c in children),
+                        sum(c["cpu_ms_per_call"] * c["calls"] for c in children) / round_calls,
+                        1000 * (_process_cpu_s(process.pid) - sandbox_before) / round_calls,
+                    )
+                )
+            ceiling = max(r[0] for r in rounds)
+            # This machine's speed drifts by a quarter from one minute to the next, the sandbox's CPU per call with
+            # it, so CPU per call is compared in units of the sandbox's CPU per call in the same window.
+            _, bare_cpu_ms, bare_sandbox_ms = min(rounds, key=lambda r: r[1] / r[2])
         finally:
             process.terminate()
             process.wait(30)
@@ -442,6 +454,8 @@ def run_size(posts: int, args: argparse.Namespace) -> dict:
         "ceiling_calls_per_s": ceiling,
         "ratio": calls / pull_s / ceiling,
         "bare_cpu_ms_per_call": bare_cpu_ms,
+        "bare_sandbox_cpu_ms_per_call": bare_sandbox_ms,
+        "cpu_ratio": (bare_cpu_ms / bare_sandbox_ms) / (client_cpu / sandbox_cpu),
         "rows_per_s": rows / write_s if write_s else float("nan"),
         "rss_start_mib": max(r["rss_start"] for r in results) / 2**20,
         "rss_peak_mib": max(r["rss_peak"] for r in results) / 2**20,
@@ -514,7 +528,8 @@ def main() -> None:
         print(
             f"        setup {r['setup_s']:.0f} s, pull {r['pull_s']:.1f} s, write {r['write_s']:.1f} s; "
             f"RSS at start {r['rss_start_mib']:.1f} MiB; CPU ms per call client/sandbox/rest; "
-            f"bare httpx {r['bare_cpu_ms_per_call']:.2f} ms per call; "
+            f"bare httpx {r['bare_cpu_ms_per_call']:.2f}/{r['bare_sandbox_cpu_ms_per_call']:.2f} ms per call, "
+            f"ours {100 * r['cpu_ratio']:.0f} % of its CPU efficiency in sandbox units; "
             f"machine {100 * r['machine_busy']:.0f} % busy; "
             f"load {r['load_before']} -> {r['load_after']}"
             + ("" if r["traced_peak_mib"] is None else f"; traced peak {r['traced_peak_mib']:.1f} MiB"),
