@@ -246,6 +246,7 @@ def sync_step(url: str, start: int, end: int | None, args: argparse.Namespace) -
         "problems": report.problem_count,
         "api_calls": report.api_calls,
         "pull_s": report.pull_s,
+        "pull_cpu_s": report.pull_cpu_s,
         "write_s": report.write_s,
     }
     print(json.dumps(result), flush=True)
@@ -455,7 +456,8 @@ def run_size(posts: int, args: argparse.Namespace) -> dict:
         "ratio": calls / pull_s / ceiling,
         "bare_cpu_ms_per_call": bare_cpu_ms,
         "bare_sandbox_cpu_ms_per_call": bare_sandbox_ms,
-        "cpu_ratio": (bare_cpu_ms / bare_sandbox_ms) / (client_cpu / sandbox_cpu),
+        # The pull's CPU alone: the bare clients do not write rows.
+        "cpu_ratio": (bare_cpu_ms / bare_sandbox_ms) / (sum(r["pull_cpu_s"] for r in results) / sandbox_cpu),
         "rows_per_s": rows / write_s if write_s else float("nan"),
         "rss_start_mib": max(r["rss_start"] for r in results) / 2**20,
         "rss_peak_mib": max(r["rss_peak"] for r in results) / 2**20,

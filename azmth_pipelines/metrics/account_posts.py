@@ -12,7 +12,6 @@ and why; an X account whose access level does not list posts has no rows (a `tie
 """
 
 import asyncio
-import time
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -28,7 +27,7 @@ from azmth_pipelines.metrics.accounts import AccountReader, connection_pages, sy
 from azmth_pipelines.metrics.clients import open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
 from azmth_pipelines.metrics.pull import problem_kind
-from azmth_pipelines.metrics.report import MAX_PROBLEM_LINES, PullReport
+from azmth_pipelines.metrics.report import MAX_PROBLEM_LINES, PullReport, pull_clock
 from azmth_pipelines.metrics.retry import CallCounter
 from azmth_pipelines.metrics.store import Spool, replace_account_posts_partition
 from azmth_pipelines.metrics.sync import PullSettings
@@ -99,7 +98,7 @@ async def _list_all(
     report: PullReport,
     spool: Spool,
 ) -> None:
-    started = time.perf_counter()
+    started = pull_clock()
     counter = CallCounter()
     book = CredentialBook(sessions, cipher)
     async with open_clients(settings.client_factory) as clients:
@@ -114,7 +113,7 @@ async def _list_all(
             await asyncio.gather(*(account.list(credential) for credential in credentials))
     report.api_calls += counter.calls
     report.retries += counter.retries
-    report.pull_s += time.perf_counter() - started
+    report.count_pull(started)
 
 
 class _AccountLister:

@@ -20,7 +20,7 @@ from azmth_pipelines.integrations.common.metrics import AccountPostPages, KnownC
 from azmth_pipelines.integrations.registry import integration
 from azmth_pipelines.metrics.clients import MetricsClients, open_clients
 from azmth_pipelines.metrics.credentials import Credential, CredentialBook
-from azmth_pipelines.metrics.report import MAX_PROBLEM_LINES, PullReport
+from azmth_pipelines.metrics.report import MAX_PROBLEM_LINES, PullReport, pull_clock
 from azmth_pipelines.metrics.retry import CallCounter, with_retries
 from azmth_pipelines.metrics.store import Spool, replace_account_partition
 from azmth_pipelines.metrics.sync import PullSettings
@@ -119,7 +119,7 @@ async def _read_all(
     report: PullReport,
     spool: Spool,
 ) -> None:
-    started = time.perf_counter()
+    started = pull_clock()
     counter = CallCounter()
     book = CredentialBook(sessions, cipher)
     async with open_clients(settings.client_factory) as clients:
@@ -148,7 +148,7 @@ async def _read_all(
             spool.add(rows)
     report.api_calls += counter.calls
     report.retries += counter.retries
-    report.pull_s += time.perf_counter() - started
+    report.count_pull(started)
 
 
 async def _one(reader: AccountReader, credential: Credential) -> dict[str, Any] | str:

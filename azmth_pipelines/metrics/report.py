@@ -1,5 +1,6 @@
 """What a pull did, in numbers a run's metadata, the CLI and the benchmark can show."""
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,16 @@ class PullReport:
     problem_lines: list[str] = field(default_factory=list)
     x_tiers: dict[int, str] = field(default_factory=dict)
     pull_s: float = 0.0
+    # This process's CPU seconds in the pull: near pull_s, the step was CPU-bound and more workers would help; far
+    # below, it waited on the platforms (latency, rate limits).
+    pull_cpu_s: float = 0.0
     write_s: float = 0.0
+
+    def count_pull(self, started: tuple[float, float]) -> None:
+        """Adds the wall and CPU seconds since `started` (`pull_clock()`) to the pull's."""
+        wall, cpu = pull_clock()
+        self.pull_s += wall - started[0]
+        self.pull_cpu_s += cpu - started[1]
 
     def add_page(self, targets: int, page: PagePull) -> None:
         self.targets += targets
@@ -43,6 +53,7 @@ class PullReport:
             total.problem_lines.extend(report.problem_lines[: MAX_PROBLEM_LINES - len(total.problem_lines)])
             total.x_tiers.update(report.x_tiers)
             total.pull_s += report.pull_s
+            total.pull_cpu_s += report.pull_cpu_s
             total.write_s += report.write_s
         return total
 
@@ -62,5 +73,11 @@ class PullReport:
             # accounts, too many for a run's metadata (each connection's tier is on social_connection).
             "x_tiers": dict(Counter(self.x_tiers.values())),
             "pull_s": round(self.pull_s, 3),
+            "pull_cpu_s": round(self.pull_cpu_s, 3),
             "write_s": round(self.write_s, 3),
         }
+
+
+def pull_clock() -> tuple[float, float]:
+    """Now in wall seconds and in this process's CPU seconds: where a pull starts (`PullReport.count_pull`)."""
+    return time.perf_counter(), time.process_time()

@@ -15,7 +15,7 @@ from azmth_pipelines.db.types import utcnow
 from azmth_pipelines.metrics.clients import ClientFactory, open_clients
 from azmth_pipelines.metrics.credentials import CredentialBook
 from azmth_pipelines.metrics.pull import MetricsPuller, PagePull, Snapshot
-from azmth_pipelines.metrics.report import PullReport
+from azmth_pipelines.metrics.report import PullReport, pull_clock
 from azmth_pipelines.metrics.retry import RetryPolicy
 from azmth_pipelines.metrics.store import (
     Spool,
@@ -51,7 +51,7 @@ async def _pull_pages(
     Reading a page (its query, its credentials) and keeping the previous page's rows block the event loop;
     one page behind, they no longer leave every connection idle between pages. At most two pages are held,
     and pages are reported and kept in their order."""
-    started = time.perf_counter()
+    started = pull_clock()
     credentials = CredentialBook(sessions, cipher)
     async with open_clients(settings.client_factory) as clients:
         puller = MetricsPuller(clients, concurrency=settings.concurrency, retry=settings.retry, clock=settings.clock)
@@ -76,7 +76,7 @@ async def _pull_pages(
             await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
         report.api_calls += puller.counter.calls
         report.retries += puller.counter.retries
-    report.pull_s += time.perf_counter() - started
+    report.count_pull(started)
 
 
 def sync_nightly(

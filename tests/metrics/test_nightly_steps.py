@@ -87,6 +87,7 @@ def test_a_night_in_many_steps_writes_what_one_step_writes(connected: MetricsStu
     [materialization] = in_steps.asset_materializations_for_node("social_post_metrics")
     numbers = {name: value.value for name, value in materialization.metadata.items()}
     assert numbers["targets"] == numbers["rows_written"] == numbers["dagster/row_count"] == 10
+    assert numbers["report"]["pull_cpu_s"] > 0  # the three steps' CPU seconds, summed
 
 
 def test_a_step_replaces_only_its_own_posts_rows(connected: MetricsStudio) -> None:
