@@ -288,7 +288,7 @@ def ceiling_child(base_url: str, sample_file: Path, calls: int, concurrency: int
     cpu_before = _process_cpu_s(os.getpid())
     calls_per_s, calls_made = asyncio.run(bare_httpx_ceiling(base_url, sample, calls, concurrency))
     cpu_s = _process_cpu_s(os.getpid()) - cpu_before
-    print(json.dumps({"calls_per_s": calls_per_s, "calls": calls_made, "cpu_ms_per_call": 1000 * cpu_s / calls_made}))
+    print(json.dumps({"calls_per_s": calls_per_s, "calls": calls_made, "cpu_s": cpu_s}))
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -421,7 +421,7 @@ def run_size(posts: int, args: argparse.Namespace) -> dict:
                 rounds.append(
                     (
                         sum(c["calls_per_s"] for c in children),
-                        sum(c["cpu_ms_per_call"] * c["calls"] for c in children) / round_calls,
+                        1000 * sum(c["cpu_s"] for c in children) / round_calls,
                         1000 * (_process_cpu_s(process.pid) - sandbox_before) / round_calls,
                     )
                 )
